@@ -1,0 +1,116 @@
+"""create_app(settings): open the database, load the plugins, wire routes and middleware.
+
+The core only wires; every page the user sees comes from a plugin. Reading this file top to
+bottom gives the whole request path: middleware, the page routes, each plugin's routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fasthtml.common import FastHTML, Title
+from starlette.middleware import Middleware
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ._config import Settings, load_settings
+from ._core import Core
+from ._database import CORE_TABLES, migrate, open_database
+from ._middleware import LocalOnlyMiddleware, RequestSizeLimitMiddleware, SecurityHeadersMiddleware
+from ._plugins import Plugin, discover_plugins, plugin_routes
+from ._profiles import Profiles
+from ._store import Store
+from ._ui import STATIC_DIR
+from ._ui.errors import EXCEPTION_HANDLERS
+from ._ui.layout import app_menu, page, page_title
+
+log = logging.getLogger("pipulate")
+
+
+def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | None = None) -> FastHTML:
+    """Build the app. `plugins` replaces discovery (tests and embedding); by default every
+    built-in, plugin-folder and entry-point plugin is loaded."""
+    settings = settings or load_settings()
+    plugin_classes = discover_plugins(settings.plugin_dirs) if plugins is None else plugins
+
+    db = open_database(settings.database_path)
+    migrate(db, [*CORE_TABLES, *(table for cls in plugin_classes for table in cls.tables)])
+    store = Store(db)
+    core = Core(settings=settings, db=db, store=store, profiles=Profiles(db, store))
+
+    app = FastHTML(
+        title=settings.title,
+        default_hdrs=False,  # no CDN: htmx and the ws extension are served from /static
+        surreal=False,
+        sess_cls=None,  # state lives in the store, not in a signed cookie
+        secret_key=secrets.token_hex(16),  # unused without sessions; avoids writing .sesskey
+        canonical=False,
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        middleware=[
+            # Outermost first: refuse foreign hosts/origins before anything else runs.
+            Middleware(LocalOnlyMiddleware, allowed_hosts=_extra_allowed_hosts(settings)),
+            Middleware(RequestSizeLimitMiddleware),
+            Middleware(SecurityHeadersMiddleware),
+        ],
+        on_shutdown=[db.close] if hasattr(db, "close") else None,
+    )
+    app.state.core = core
+    app.routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"))
+    if settings.live:
+        app.routes.append(WebSocketRoute("/live-reload", _live_reload_socket))
+
+    for cls in plugin_classes:
+        plugin = cls(core)
+        core.plugins[plugin.name] = plugin
+        core.profiles.on_delete(plugin.on_profile_deleted)
+        for method, path, handler in plugin_routes(plugin):
+            app.route(path, methods=[method], name=f"{plugin.name}.{handler.__name__}")(handler)
+        app.route(f"/{plugin.name}", methods=["GET"], name=f"{plugin.name}.open")(_opener(core, plugin))
+
+    @app.get("/")
+    async def home(request):
+        return await show_app(core, core.current_app(), request)
+
+    log.info("%s: %d apps, database %s", settings.app_name, len(core.plugins), settings.database_path)
+    return app
+
+
+def _opener(core: Core, plugin: Plugin):
+    async def open_plugin(request):
+        return await show_app(core, plugin, request)
+
+    return open_plugin
+
+
+async def show_app(core: Core, plugin: Plugin, request):
+    """An app's panel: just the panel (and the menu's new state) for htmx, else the whole page."""
+    core.open_app(plugin)
+    panel = await plugin.render(request)
+    is_htmx = "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
+    if is_htmx:
+        return panel, app_menu(core, plugin.name, oob=True), Title(page_title(core, plugin))
+    return page(core, plugin, panel, live=core.settings.live)
+
+
+async def _live_reload_socket(websocket: WebSocket):
+    # The browser only needs to notice when this socket closes (the server restarted).
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        pass
+
+
+def _extra_allowed_hosts(settings: Settings) -> list[str]:
+    extra = list(settings.allowed_hosts)
+    if settings.host not in ("0.0.0.0", "::", ""):
+        extra.append(settings.host)
+    return extra
+
+
+def create_app_from_environment() -> FastHTML:
+    """Factory for uvicorn's reloader, which rebuilds the app in a fresh process from PIPULATE_*."""
+    return create_app(load_settings())

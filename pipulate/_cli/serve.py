@@ -1,0 +1,136 @@
+"""`pipulate serve`: check what can be checked, then hand the app to uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from .._config import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
+from .._plugins import PluginError
+from . import browser
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("serve", help="run the app", description="Run the app in the browser.")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1; anything else has no login!)")
+    parser.add_argument("--port", type=_port, help="port (default 5001, or the brand's)")
+    parser.add_argument("--data-dir", type=Path, help="folder of the SQLite file (default ./data)")
+    parser.add_argument("--config", type=Path, help="settings file (default ./pipulate.toml)")
+    parser.add_argument("--live", action="store_true", default=None, help="reload the page when a .py file changes")
+    parser.add_argument("--open", action="store_true", help="open the app in the browser")
+    parser.set_defaults(run=run)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a number, not {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {port}")
+    return port
+
+
+def run(args) -> int:
+    from . import fail
+
+    try:
+        settings = load_settings(
+            config_file=args.config, host=args.host, port=args.port, data_dir=args.data_dir, live=args.live
+        )
+    except ConfigError as error:
+        return fail(str(error), 2)
+    problem = check_data_dir(settings.data_dir) or check_port_free(settings.host, settings.port)
+    if problem:
+        return fail(problem)
+    if settings.host not in LOOPBACK_HOSTS:
+        print(
+            f"pipulate: warning: listening on {settings.host}: the app has no login, "
+            "so anyone who can reach this address can use it.",
+            file=sys.stderr,
+        )
+    print(f"{settings.app_name} is running on {settings.url}  (data: {settings.database_path})  Ctrl+C stops it.")
+    sys.stdout.flush()
+    if args.open:
+        browser.open_when_ready(settings.url)
+    return _serve_live(settings) if settings.live else _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from .._app import create_app
+    from . import fail
+
+    try:
+        app = create_app(settings)
+    except PluginError as error:
+        return fail(str(error))
+    except Exception as error:  # the database file cannot be opened, for instance
+        return fail(f"cannot start: {type(error).__name__}: {error}")
+    _quiet_logging()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _serve_live(settings: Settings) -> int:
+    """Run under uvicorn's reloader: a change to a .py file of the app or its plugins restarts
+    the server; the page's /live-reload socket closes and the page reloads itself."""
+    import uvicorn
+
+    import pipulate
+
+    os.environ.update(settings.to_environment())
+    os.environ.pop("PIPULATE_CONFIG", None)  # everything is in the PIPULATE_* variables now
+    watched = [str(Path(pipulate.__file__).parent)] + [str(p) for p in settings.plugin_dirs if p.is_dir()]
+    _quiet_logging()
+    uvicorn.run(
+        "pipulate._app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=True,
+        reload_dirs=watched,
+        reload_includes=["*.py"],
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def check_data_dir(data_dir: Path) -> str | None:
+    """None when the data dir exists (created with its parents) and is writable, else why not."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-test-"):
+            pass
+    except FileExistsError:
+        return f"data dir {data_dir} exists and is not a folder"
+    except OSError as error:
+        return f"cannot write to the data dir {data_dir}: {error.strerror or error}"
+    return None
+
+
+def check_port_free(host: str, port: int) -> str | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is already in use; stop the other program or choose --port"
+        if error.errno == errno.EACCES:
+            return f"no permission to use port {port}; choose a port above 1023 with --port"
+        return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
+
+
+def _quiet_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,215 @@
+"""Settings: the brand and where things live.
+
+Precedence, lowest first: built-in defaults, the project's `pipulate.toml`, `PIPULATE_*`
+environment variables, command-line options. A variant rebrands by shipping its own
+`pipulate.toml`; nothing in the core is edited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_FILE_NAME = "pipulate.toml"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class ConfigError(ValueError):
+    """A setting has a wrong value; the message is meant for the user as it is."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_name: str = "Pipulate"
+    page_title: str = ""  # empty: the app name
+    database_file: str = ""  # empty: derived from the app name, e.g. "pipulate.db"
+    host: str = "127.0.0.1"
+    port: int = 5001
+    data_dir: Path = Path("data")
+    plugin_dirs: tuple[Path, ...] = (Path("plugins"),)
+    accent_color: str = "#2f6d5a"
+    # Extra names the Host header may carry (for someone who binds another interface on purpose).
+    allowed_hosts: tuple[str, ...] = ()
+    live: bool = False
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def title(self) -> str:
+        return self.page_title or self.app_name
+
+    @property
+    def database_name(self) -> str:
+        return self.database_file or f"{slugify(self.app_name)}.db"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / self.database_name
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    def to_environment(self) -> dict[str, str]:
+        """The settings as PIPULATE_* variables, so a child process (the live reloader) sees the same."""
+        return {
+            "PIPULATE_APP_NAME": self.app_name,
+            "PIPULATE_PAGE_TITLE": self.page_title,
+            "PIPULATE_DATABASE_FILE": self.database_file,
+            "PIPULATE_HOST": self.host,
+            "PIPULATE_PORT": str(self.port),
+            "PIPULATE_DATA_DIR": str(self.data_dir),
+            "PIPULATE_PLUGIN_DIRS": os.pathsep.join(str(p) for p in self.plugin_dirs),
+            "PIPULATE_ACCENT_COLOR": self.accent_color,
+            "PIPULATE_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+            "PIPULATE_LIVE": "1" if self.live else "0",
+        }
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "pipulate"
+
+
+# name in pipulate.toml -> (environment variable, expected type)
+_FIELDS: dict[str, tuple[str, type]] = {
+    "app_name": ("PIPULATE_APP_NAME", str),
+    "page_title": ("PIPULATE_PAGE_TITLE", str),
+    "database_file": ("PIPULATE_DATABASE_FILE", str),
+    "host": ("PIPULATE_HOST", str),
+    "port": ("PIPULATE_PORT", int),
+    "data_dir": ("PIPULATE_DATA_DIR", Path),
+    "plugin_dirs": ("PIPULATE_PLUGIN_DIRS", tuple),
+    "accent_color": ("PIPULATE_ACCENT_COLOR", str),
+    "allowed_hosts": ("PIPULATE_ALLOWED_HOSTS", tuple),
+    "live": ("PIPULATE_LIVE", bool),
+}
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    **overrides,
+) -> Settings:
+    """Build Settings from a config file, the environment and explicit overrides.
+
+    `config_file` defaults to $PIPULATE_CONFIG, else ./pipulate.toml when it exists.
+    Relative paths in the file are taken from the file's folder.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    config_file = config_file or environ.get("PIPULATE_CONFIG")
+    if config_file is None and Path(CONFIG_FILE_NAME).is_file():
+        config_file = CONFIG_FILE_NAME
+    if config_file:
+        values.update(_read_config_file(Path(config_file)))
+    for name, (variable, kind) in _FIELDS.items():
+        if variable in environ:
+            values[name] = _from_environment(variable, environ[variable], kind)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except TypeError as error:  # an unknown keyword from a caller
+        raise ConfigError(str(error)) from None
+
+
+def _read_config_file(path: Path) -> dict:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    # A [pipulate] table is accepted too, so the settings can live in a shared TOML file.
+    if isinstance(raw.get("pipulate"), dict) and len(raw) == 1:
+        raw = raw["pipulate"]
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(_FIELDS)})"
+        )
+    values = {}
+    for name, value in raw.items():
+        kind = _FIELDS[name][1]
+        values[name] = _from_file(path, name, value, kind)
+    base = path.parent
+    if "data_dir" in values and not values["data_dir"].is_absolute():
+        values["data_dir"] = base / values["data_dir"]
+    if "plugin_dirs" in values:
+        values["plugin_dirs"] = tuple(p if p.is_absolute() else base / p for p in values["plugin_dirs"])
+    elif base != Path("."):
+        values["plugin_dirs"] = (base / "plugins",)
+    return values
+
+
+def _from_file(path: Path, name: str, value, kind: type):
+    def wrong(expected: str) -> ConfigError:
+        return ConfigError(f"{path}: {name} must be {expected}, not {value!r}")
+
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise wrong("true or false")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong("a whole number")
+        return value
+    if kind is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise wrong("a list of strings")
+        return tuple(Path(v) for v in value) if name == "plugin_dirs" else tuple(value)
+    if not isinstance(value, str):
+        raise wrong("a string")
+    return Path(value) if kind is Path else value
+
+
+def _from_environment(variable: str, text: str, kind: type):
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{variable} must be a whole number, not {text!r}") from None
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{variable} must be 1 or 0, not {text!r}")
+    if kind is tuple:
+        if variable == "PIPULATE_PLUGIN_DIRS":
+            return tuple(Path(p) for p in text.split(os.pathsep) if p)
+        return tuple(h.strip() for h in text.split(",") if h.strip())
+    return Path(text) if kind is Path else text
+
+
+def _validate(settings: Settings) -> None:
+    if not settings.app_name.strip() or len(settings.app_name) > 60:
+        raise ConfigError("app_name must be 1 to 60 characters")
+    if len(settings.page_title) > 120:
+        raise ConfigError("page_title must be at most 120 characters")
+    if not 1 <= settings.port <= 65535:
+        raise ConfigError(f"port must be between 1 and 65535, not {settings.port}")
+    name = settings.database_file
+    if name and (
+        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name) or not name.endswith(".db")
+    ):
+        raise ConfigError(
+            f"database_file must be a plain file name ending in .db (no folders), not {name!r}"
+        )
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", settings.accent_color):
+        raise ConfigError(f"accent_color must look like #2f6d5a, not {settings.accent_color!r}")
+    if not settings.host or any(c.isspace() for c in settings.host):
+        raise ConfigError(f"host must be an address or a host name, not {settings.host!r}")

@@ -1,0 +1,62 @@
+"""The one SQLite file and its one connection; tables are declared as data and migrated at start-up.
+
+A table is declared as a `Table` (name, columns, defaults). The core declares its own tables
+below; each plugin declares the tables it owns in `Plugin.tables`. `migrate()` is the single
+place that turns declarations into SQL: it creates missing tables and adds missing columns to
+an existing file in place (fastlite's `transform=True`), so upgrading never needs a manual step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastlite import database
+from fastlite.core import Database
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table declaration: `Table("todos", {"id": int, "title": str}, defaults={"done": False})`."""
+
+    name: str
+    columns: dict[str, type]
+    primary_key: str = "id"
+    defaults: dict[str, object] = field(default_factory=dict)
+
+
+# The tables every app has, whatever plugins are installed.
+CORE_TABLES = (
+    # The key/value "server cookie" behind `Store`. Values are JSON.
+    Table("store", {"key": str, "value": str}, primary_key="key"),
+    # Profiles own per-profile data; the profiles app is the UI over this table.
+    Table("profiles", {"id": int, "name": str, "position": int}, defaults={"position": 0}),
+)
+
+
+def open_database(path: Path) -> Database:
+    """Open (or create) the app's SQLite file. One connection serves the whole app.
+
+    fastlite turns WAL on. synchronous stays FULL, so a row is on disk before its answer leaves.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)  # fastlite creates only one missing level
+    db = database(path)
+    # Several processes may share the file (a notebook and the server): wait rather than fail.
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def migrate(db: Database, tables: tuple[Table, ...] | list[Table]) -> None:
+    """Create every declared table, or add what an existing one lacks, keeping its rows."""
+    names = [table.name for table in tables]
+    duplicates = {name for name in names if names.count(name) > 1}
+    if duplicates:
+        raise ValueError(f"table declared twice: {', '.join(sorted(duplicates))}")
+    for table in tables:
+        db.t[table.name].create(
+            columns=table.columns,
+            pk=table.primary_key,
+            defaults=table.defaults or None,
+            transform=True,
+        )

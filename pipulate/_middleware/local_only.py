@@ -1,0 +1,68 @@
+"""Refuse what a web page on another site could make a browser send to this local app.
+
+- DNS rebinding: an attacker's name resolving to 127.0.0.1 makes its page "same-origin" with us.
+  Only the Host header tells, so it must name this machine (Ollama's and Jupyter's fix too).
+- Browsers apply no same-origin policy to WebSocket handshakes, and a foreign page can POST a
+  form here. So a WebSocket handshake, or a request that changes something, whose Origin is not
+  this app's own is refused. A request without Origin comes from a script or a tool, not from a
+  foreign page, and is allowed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def host_name(host_header: str) -> str | None:
+    """'127.0.0.1:5001' -> '127.0.0.1', '[::1]:5001' -> '::1'; None when it cannot be parsed."""
+    try:
+        parts = urlsplit(f"//{host_header}")
+        parts.port  # raises ValueError on a bad port
+    except ValueError:
+        return None
+    return parts.hostname
+
+
+class LocalOnlyMiddleware:
+    def __init__(self, app, allowed_hosts=()) -> None:
+        self.app = app
+        self.allowed_hosts = LOCAL_NAMES | {h.lower() for h in allowed_hosts if h}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if not self._is_local_host(host):
+            return await _refuse(scope, receive, send, 400, "Refused: the Host header does not name this machine.")
+        origin = headers.get("origin")
+        changes_state = scope["type"] == "websocket" or scope.get("method") not in _SAFE_METHODS
+        if changes_state and origin is not None and not self._is_own_origin(origin, host):
+            return await _refuse(scope, receive, send, 403, "Refused: the request comes from another site.")
+        return await self.app(scope, receive, send)
+
+    def _is_local_host(self, host: str) -> bool:
+        name = host_name(host)
+        return name is not None and (name in self.allowed_hosts or name.endswith(".localhost"))
+
+    def _is_own_origin(self, origin: str, host: str) -> bool:
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+
+
+async def _refuse(scope, receive, send, status: int, message: str) -> None:
+    if scope["type"] == "websocket":
+        # Closing before accepting makes the server answer the handshake with 403.
+        await receive()  # the websocket.connect event
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = message.encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,206 @@
+"""Apps as plugins: the base class, the route decorator and discovery.
+
+A plugin is a subclass of `Plugin` defined in a module that Pipulate finds in one of three ways,
+all ending in the same `register` call:
+
+1. the built-in apps, modules of the `pipulate.apps` package;
+2. modules in a plugins folder (`plugins/` next to `pipulate.toml`, or `plugin_dirs`);
+3. an installed package that declares an entry point in the group `pipulate.plugins`.
+
+    class Hello(Plugin):
+        name = "hello"              # its URL is /hello
+        label = "Hello"             # its menu entry
+
+        async def render(self, request):
+            return H2("Hello from a plugin")
+
+        @route.post("/greet")       # served at /hello/greet
+        async def greet(self, who: str):
+            return P(f"Hello, {who}")   # FastHTML escapes it
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, ClassVar
+
+from ._database import Table
+
+if TYPE_CHECKING:
+    from ._core import Core
+
+ENTRY_POINT_GROUP = "pipulate.plugins"
+BUILT_IN_PACKAGE = "pipulate.apps"
+_NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+# URL prefixes the core serves itself.
+RESERVED_NAMES = frozenset({"static", "live-reload", "ws", "api", "favicon.ico"})
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or registered; the message names the file and the cause."""
+
+
+class Plugin:
+    """Base class of an app in the menu. Subclass it; set `name`, and usually `render`."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    menu_order: ClassVar[int] = 100
+    tables: ClassVar[tuple[Table, ...]] = ()
+
+    def __init__(self, core: "Core") -> None:
+        self.core = core
+
+    @property
+    def db(self):
+        return self.core.db
+
+    @property
+    def store(self):
+        return self.core.store
+
+    @classmethod
+    def menu_label(cls) -> str:
+        return cls.label or cls.name.replace("-", " ").replace("_", " ").capitalize()
+
+    async def render(self, request):
+        """The panel shown when the app is opened (an FT component)."""
+        return None
+
+    def on_profile_deleted(self, profile_id: int) -> None:
+        """Delete what this plugin keeps for `profile_id`; runs in the deleting transaction."""
+
+
+class _RouteDecorator:
+    """`@route.get(path)`, `@route.post(path)`, ...: marks a plugin method as an HTTP route.
+
+    Paths are relative to the plugin's own prefix (`/<name>`). Handlers must be `async def`:
+    FastHTML runs plain functions in a thread pool, and the single SQLite connection must not
+    be used from two threads at once.
+    """
+
+    def _mark(self, method: str, path: str):
+        if path and not path.startswith("/"):
+            raise ValueError(f"route paths start with '/', not {path!r}")
+
+        def decorator(function):
+            if not inspect.iscoroutinefunction(function):
+                raise TypeError(f"{function.__qualname__} must be 'async def' to be a route")
+            function.__dict__.setdefault("_pipulate_routes", []).append((method, path))
+            return function
+
+        return decorator
+
+    def get(self, path: str = ""):
+        return self._mark("GET", path)
+
+    def post(self, path: str = ""):
+        return self._mark("POST", path)
+
+    def put(self, path: str = ""):
+        return self._mark("PUT", path)
+
+    def patch(self, path: str = ""):
+        return self._mark("PATCH", path)
+
+    def delete(self, path: str = ""):
+        return self._mark("DELETE", path)
+
+
+route = _RouteDecorator()
+
+
+def plugin_routes(plugin: Plugin):
+    """(method, full path, bound handler) for every `@route` method of a plugin instance."""
+    for attribute in dir(type(plugin)):
+        function = getattr(type(plugin), attribute, None)
+        for method, path in getattr(function, "_pipulate_routes", ()):
+            yield method, f"/{plugin.name}{path}", getattr(plugin, attribute)
+
+
+def discover_plugins(plugin_dirs=()) -> list[type[Plugin]]:
+    """Every plugin class: built-ins, then plugin folders, then entry points, in menu order."""
+    classes: list[type[Plugin]] = []
+    built_in = importlib.import_module(BUILT_IN_PACKAGE)
+    for path in sorted(Path(built_in.__file__).parent.glob("*.py")):
+        if not path.name.startswith("_"):
+            classes += plugins_in_module(importlib.import_module(f"{BUILT_IN_PACKAGE}.{path.stem}"))
+    for folder in plugin_dirs:
+        classes += plugins_in_folder(Path(folder))
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = entry_point.load()
+        except Exception as error:
+            raise PluginError(f"plugin entry point {entry_point.value!r} failed to load: {error}") from None
+        classes += plugins_in_module(loaded) if isinstance(loaded, ModuleType) else [loaded]
+    check_plugins(classes)
+    return sorted(classes, key=lambda cls: (cls.menu_order, cls.name))
+
+
+def plugins_in_folder(folder: Path) -> list[type[Plugin]]:
+    """Load each `*.py` of a folder (names starting with `_` are helpers and are skipped)."""
+    if not folder.is_dir():
+        return []
+    # A private package name per folder keeps two folders' `tools.py` apart.
+    package = "pipulate_plugins_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    classes = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module_name = f"{package}.{path.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:
+            del sys.modules[module_name]
+            where = _error_location(error, path)
+            raise PluginError(f"plugin {where} failed to load: {type(error).__name__}: {error}") from None
+        classes += plugins_in_module(module)
+    return classes
+
+
+def plugins_in_module(module: ModuleType) -> list[type[Plugin]]:
+    """The Plugin subclasses a module defines itself (not those it imports)."""
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Plugin)
+        and value is not Plugin
+        and value.__module__ == module.__name__
+        and value.name  # a subclass without a name is an abstract helper
+    ]
+
+
+def check_plugins(classes: list[type[Plugin]]) -> None:
+    seen: dict[str, type[Plugin]] = {}
+    for cls in classes:
+        if not isinstance(cls, type) or not issubclass(cls, Plugin):
+            raise PluginError(f"{cls!r} is not a subclass of pipulate.Plugin")
+        if not _NAME_PATTERN.fullmatch(cls.name) or cls.name in RESERVED_NAMES:
+            raise PluginError(
+                f"plugin {cls.__qualname__} has the name {cls.name!r}; use lowercase letters, "
+                "digits, '-' or '_' (not a reserved name like 'static')"
+            )
+        if cls.name in seen:
+            raise PluginError(
+                f"two plugins are named {cls.name!r}: {seen[cls.name].__module__} and {cls.__module__}"
+            )
+        seen[cls.name] = cls
+
+
+def _error_location(error: Exception, path: Path) -> str:
+    if isinstance(error, SyntaxError) and error.lineno:
+        return f"{path}:{error.lineno}"
+    frames = [f for f in inspect.getinnerframes(error.__traceback__) if Path(f.filename) == path]
+    return f"{path}:{frames[-1].lineno}" if frames else str(path)

@@ -1,0 +1,79 @@
+// Pipulate's page behaviour. Loaded as a file so the Content-Security-Policy can forbid inline script.
+(function () {
+  "use strict";
+
+  // A new action clears the previous message.
+  document.addEventListener("htmx:beforeRequest", function () {
+    var flash = document.getElementById("flash");
+    if (flash) flash.replaceChildren();
+  });
+
+  // Forms marked data-reset-on-success empty themselves once the server accepted them.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("form[data-reset-on-success]") && event.detail.successful) {
+      form.reset();
+      var first = form.querySelector("input:not([type=hidden])");
+      if (first) first.focus();
+    }
+  });
+
+  // Escape inside an in-place editor presses its Cancel button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var editor = event.target.closest && event.target.closest("[data-editor]");
+    var cancel = editor && editor.querySelector("[data-cancel]");
+    if (cancel) cancel.click();
+  });
+
+  // Focus the first input of an editor that was just swapped in.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var input = event.detail.elt && event.detail.elt.querySelector && event.detail.elt.querySelector("[data-editor] input[autofocus]");
+    if (input) { input.focus(); input.select(); }
+  });
+
+  // Drag-and-drop ordering for lists marked data-sortable. The list's own hx-trigger="reordered"
+  // sends the new order; its items carry <input type=hidden name=order>.
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest && event.target.closest("[data-sortable] > li[draggable=true]");
+    if (!item) return;
+    dragged = item;
+    item.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.id);
+  });
+  document.addEventListener("dragover", function (event) {
+    if (!dragged) return;
+    var over = event.target.closest && event.target.closest("[data-sortable] > li");
+    if (!over || over.parentNode !== dragged.parentNode) return;
+    event.preventDefault();
+    if (over === dragged) return;
+    var box = over.getBoundingClientRect();
+    var after = event.clientY > box.top + box.height / 2;
+    over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  document.addEventListener("drop", function (event) {
+    if (dragged) event.preventDefault();
+  });
+  document.addEventListener("dragend", function () {
+    if (!dragged) return;
+    var list = dragged.parentNode;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    htmx.trigger(list, "reordered");
+  });
+
+  // Keyboard ordering: Alt+ArrowUp / Alt+ArrowDown on an item of a sortable list.
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    var item = event.target.closest && event.target.closest("[data-sortable] > li");
+    if (!item) return;
+    var sibling = event.key === "ArrowUp" ? item.previousElementSibling : item.nextElementSibling;
+    if (!sibling) return;
+    event.preventDefault();
+    item.parentNode.insertBefore(item, event.key === "ArrowUp" ? sibling : sibling.nextSibling);
+    event.target.focus();
+    htmx.trigger(item.parentNode, "reordered");
+  });
+})();

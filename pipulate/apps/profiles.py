@@ -1,0 +1,141 @@
+"""Profiles: create, rename, delete (with confirmation) and switch.
+
+The profile table and the selected profile belong to the core (`core.profiles`), since every
+per-profile app depends on them; this plugin is the page that manages them. Each change also
+refreshes the profile switcher in the top bar (an out-of-band swap).
+"""
+
+from __future__ import annotations
+
+import json
+
+from fasthtml.common import H2, Button, Form, Input, Li, Span, Ul
+
+from .._errors import parse_id
+from .._plugins import Plugin, route
+from .._profiles import Profile
+from .._ui.layout import profile_switcher
+
+
+class ProfilesApp(Plugin):
+    name = "profiles"
+    label = "Profiles"
+    menu_order = 90
+
+    async def render(self, request):
+        selected = self.core.profiles.selected()
+        return (
+            H2("Profiles"),
+            Form(
+                Input(name="name", placeholder="New profile name", aria_label="New profile name", autocomplete="off"),
+                Button("Create"),
+                id="profile-add",
+                cls="inline-form",
+                hx_post="/profiles",
+                hx_target="#profile-list",
+                hx_swap="beforeend",
+                data_reset_on_success=True,
+            ),
+            Ul(
+                *[profile_item(p, p.id == selected.id) for p in self.core.profiles.all()],
+                id="profile-list",
+                cls="item-list",
+            ),
+        )
+
+    @route.post("")
+    async def create(self, name: str = ""):
+        profile = self.core.profiles.create(name)
+        return profile_item(profile, selected=False), profile_switcher(self.core, oob=True)
+
+    @route.get("/{profile_id}")
+    async def show(self, profile_id: str):
+        profile = self.core.profiles.get(parse_id(profile_id, field="profile"))
+        return profile_item(profile, profile.id == self.core.profiles.selected().id)
+
+    @route.get("/{profile_id}/edit")
+    async def edit(self, profile_id: str):
+        return profile_editor(self.core.profiles.get(parse_id(profile_id, field="profile")))
+
+    @route.put("/{profile_id}")
+    async def rename(self, profile_id: str, name: str = ""):
+        profile = self.core.profiles.rename(parse_id(profile_id, field="profile"), name)
+        is_selected = profile.id == self.core.profiles.selected().id
+        return profile_item(profile, is_selected), profile_switcher(self.core, oob=True)
+
+    @route.delete("/{profile_id}")
+    async def delete(self, request, profile_id: str):
+        self.core.profiles.delete(parse_id(profile_id, field="profile"))
+        # The selection may have moved to another profile: redraw the panel and the switcher.
+        return await self.render(request), profile_switcher(self.core, oob=True)
+
+    @route.post("/select")
+    async def select(self, request, profile_id: str = ""):
+        self.core.profiles.select(parse_id(profile_id, field="profile"))
+        # Whatever app is open now shows the new profile's data.
+        panel = await self.core.current_app().render(request)
+        return panel, profile_switcher(self.core, oob=True)
+
+
+def profile_item(profile: Profile, selected: bool) -> Li:
+    target = f"#profile-{profile.id}"
+    if selected:
+        selection = Span("Selected", cls="badge")
+    else:
+        selection = Button(
+            "Select",
+            cls="secondary",
+            hx_post="/profiles/select",
+            hx_vals=json.dumps({"profile_id": profile.id}),
+            hx_target="#app-panel",
+            hx_swap="innerHTML",
+        )
+    return Li(
+        Button(
+            profile.name,
+            cls="text profile-name",
+            title="Click to rename",
+            hx_get=f"/profiles/{profile.id}/edit",
+            hx_target=target,
+            hx_swap="outerHTML",
+        ),
+        selection,
+        Button(
+            "Delete",
+            cls="quiet delete",
+            aria_label=f"Delete profile {profile.name}",
+            hx_delete=f"/profiles/{profile.id}",
+            hx_confirm=f"Delete the profile “{profile.name}” and all its data?",
+            hx_target="#app-panel",
+            hx_swap="innerHTML",
+        ),
+        id=f"profile-{profile.id}",
+    )
+
+
+def profile_editor(profile: Profile) -> Li:
+    target = f"#profile-{profile.id}"
+    return Li(
+        Form(
+            Input(
+                name="name", value=profile.name, aria_label="Profile name", autofocus=True, autocomplete="off",
+            ),
+            Button("Save"),
+            Button(
+                "Cancel",
+                type="button",
+                cls="secondary",
+                data_cancel=True,
+                hx_get=f"/profiles/{profile.id}",
+                hx_target=target,
+                hx_swap="outerHTML",
+            ),
+            hx_put=f"/profiles/{profile.id}",
+            hx_target=target,
+            hx_swap="outerHTML",
+            data_editor=True,
+        ),
+        id=f"profile-{profile.id}",
+    )
+
+

@@ -1,0 +1,216 @@
+"""Todos: a list per profile. Add, edit in place, toggle, delete, reorder by drag and drop.
+
+Every handler finds the todo through the selected profile (`WHERE id = ? AND profile_id = ?`),
+so an id from another profile is a 404 exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fasthtml.common import H2, Button, Form, Input, Li, P, Span, Ul
+
+from .._database import Table
+from .._errors import NotFound, UserError, clean_text, parse_id
+from .._plugins import Plugin, route
+
+TITLE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Todo:
+    id: int
+    title: str
+    done: bool
+
+
+class TodosApp(Plugin):
+    name = "todos"
+    label = "Todos"
+    menu_order = 10
+    tables = (
+        Table(
+            "todos",
+            {"id": int, "profile_id": int, "title": str, "done": bool, "position": int},
+            defaults={"done": False, "position": 0},
+        ),
+    )
+
+    # --- the panel -------------------------------------------------------------------------
+
+    async def render(self, request):
+        profile = self.core.profiles.selected()
+        return (
+            H2("Todos ", Span(profile.name, cls="badge")),
+            Form(
+                Input(name="title", placeholder="What needs doing?", aria_label="New todo", autocomplete="off"),
+                Button("Add"),
+                id="todo-add",
+                cls="inline-form",
+                hx_post="/todos",
+                hx_target="#todo-list",
+                hx_swap="beforeend",
+                data_reset_on_success=True,
+            ),
+            Ul(
+                *[todo_item(todo) for todo in self.list_todos(profile.id)],
+                id="todo-list",
+                cls="item-list",
+                data_sortable=True,
+                # The drag-and-drop script fires "reordered"; the hidden inputs give the order.
+                hx_post="/todos/reorder",
+                hx_trigger="reordered",
+                hx_include="find input[name='order']",
+                hx_swap="none",
+            ),
+            P("Nothing to do yet. Add a todo above.", cls="empty-hint"),
+            P("Drag a todo to reorder it (or Alt+↑/↓). Click its title to edit.", cls="hint"),
+        )
+
+    # --- actions: each answers with just the item that changed -----------------------------
+
+    @route.post("")
+    async def add(self, title: str = ""):
+        profile = self.core.profiles.selected()
+        title = clean_text(title, field="Title", max_length=TITLE_LIMIT)
+        cursor = self.db.execute(
+            "INSERT INTO todos (profile_id, title, done, position) VALUES "
+            "(?, ?, 0, (SELECT coalesce(max(position), 0) + 1 FROM todos WHERE profile_id = ?)) "
+            "RETURNING id",
+            [profile.id, title, profile.id],
+        )
+        return todo_item(Todo(cursor.fetchall()[0][0], title, False))
+
+    @route.get("/{todo_id}")
+    async def show(self, todo_id: str):
+        return todo_item(self.find(todo_id))
+
+    @route.get("/{todo_id}/edit")
+    async def edit(self, todo_id: str):
+        return todo_editor(self.find(todo_id))
+
+    @route.put("/{todo_id}")
+    async def update(self, todo_id: str, title: str = ""):
+        todo = self.find(todo_id)
+        title = clean_text(title, field="Title", max_length=TITLE_LIMIT)
+        self.db.execute("UPDATE todos SET title = ? WHERE id = ?", [title, todo.id])
+        return todo_item(Todo(todo.id, title, todo.done))
+
+    @route.post("/{todo_id}/toggle")
+    async def toggle(self, todo_id: str):
+        todo = self.find(todo_id)
+        self.db.execute("UPDATE todos SET done = ? WHERE id = ?", [not todo.done, todo.id])
+        return todo_item(Todo(todo.id, todo.title, not todo.done))
+
+    @route.delete("/{todo_id}")
+    async def delete(self, todo_id: str):
+        todo = self.find(todo_id)
+        self.db.execute("DELETE FROM todos WHERE id = ?", [todo.id])
+        return ""  # htmx swaps the item out
+
+    @route.post("/reorder")
+    async def reorder(self, request):
+        """Put the given ids first, in the given order; the rest keep their order after them."""
+        profile = self.core.profiles.selected()
+        form = await request.form()
+        wanted = [parse_id(value, field="todo") for value in form.getlist("order")]
+        if len(set(wanted)) != len(wanted):
+            raise UserError("The new order names a todo twice; nothing was changed.")
+        current = [todo.id for todo in self.list_todos(profile.id)]
+        unknown = set(wanted) - set(current)
+        if unknown:
+            raise NotFound(f"No such todo: {min(unknown)}. Nothing was reordered.")
+        order = wanted + [todo_id for todo_id in current if todo_id not in set(wanted)]
+        with self.db.conn:  # one transaction: all positions change, or none
+            self.db.conn.executemany(
+                "UPDATE todos SET position = ? WHERE id = ? AND profile_id = ?",
+                [(position, todo_id, profile.id) for position, todo_id in enumerate(order, 1)],
+            )
+        return ""
+
+    # --- data ------------------------------------------------------------------------------
+
+    def list_todos(self, profile_id: int) -> list[Todo]:
+        rows = self.db.execute(
+            "SELECT id, title, done FROM todos WHERE profile_id = ? ORDER BY position, id", [profile_id]
+        ).fetchall()
+        return [Todo(row[0], row[1], bool(row[2])) for row in rows]
+
+    def find(self, todo_id: object) -> Todo:
+        number = parse_id(todo_id, field="todo")
+        rows = self.db.execute(
+            "SELECT id, title, done FROM todos WHERE id = ? AND profile_id = ?",
+            [number, self.core.profiles.selected().id],
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"No such todo: {number}.")
+        return Todo(rows[0][0], rows[0][1], bool(rows[0][2]))
+
+    def on_profile_deleted(self, profile_id: int) -> None:
+        self.db.execute("DELETE FROM todos WHERE profile_id = ?", [profile_id])
+
+
+# --- components --------------------------------------------------------------------------------
+
+
+def todo_item(todo: Todo) -> Li:
+    target = f"#todo-{todo.id}"
+    return Li(
+        Input(type="hidden", name="order", value=str(todo.id)),
+        Span("⋮⋮", cls="drag-handle", aria_hidden="true"),
+        Input(
+            type="checkbox",
+            checked=todo.done,
+            aria_label=f"Done: {todo.title}",
+            hx_post=f"/todos/{todo.id}/toggle",
+            hx_target=target,
+            hx_swap="outerHTML",
+        ),
+        Button(
+            todo.title,
+            cls="text todo-title",
+            title="Click to edit",
+            hx_get=f"/todos/{todo.id}/edit",
+            hx_target=target,
+            hx_swap="outerHTML",
+        ),
+        Button(
+            "✕",
+            cls="quiet delete",
+            aria_label=f"Delete: {todo.title}",
+            hx_delete=f"/todos/{todo.id}",
+            hx_target=target,
+            hx_swap="outerHTML",
+        ),
+        id=f"todo-{todo.id}",
+        cls="todo done" if todo.done else "todo",
+        draggable="true",
+        tabindex="0",
+        data_id=str(todo.id),
+    )
+
+
+def todo_editor(todo: Todo) -> Li:
+    target = f"#todo-{todo.id}"
+    return Li(
+        Input(type="hidden", name="order", value=str(todo.id)),
+        Form(
+            Input(name="title", value=todo.title, aria_label="Title", autofocus=True, autocomplete="off"),
+            Button("Save"),
+            Button(
+                "Cancel",
+                type="button",
+                cls="secondary",
+                data_cancel=True,
+                hx_get=f"/todos/{todo.id}",
+                hx_target=target,
+                hx_swap="outerHTML",
+            ),
+            hx_put=f"/todos/{todo.id}",
+            hx_target=target,
+            hx_swap="outerHTML",
+            data_editor=True,
+        ),
+        id=f"todo-{todo.id}",
+        cls="todo editing",
+    )
