@@ -54,9 +54,17 @@ def migrate(db: Database, tables: tuple[Table, ...] | list[Table]) -> None:
     if duplicates:
         raise ValueError(f"table declared twice: {', '.join(sorted(duplicates))}")
     for table in tables:
-        db.t[table.name].create(
+        existing = db.t[table.name]
+        before = {column.name for column in existing.columns} if existing.exists() else None
+        existing.create(
             columns=table.columns,
             pk=table.primary_key,
             defaults=table.defaults or None,
             transform=True,
         )
+        if before is None:
+            continue
+        # Rows that predate a new column get its default, not NULL.
+        for column, default in table.defaults.items():
+            if column not in before:
+                db.execute(f"UPDATE [{table.name}] SET [{column}] = ? WHERE [{column}] IS NULL", [default])

@@ -1,0 +1,36 @@
+# Shared by scripts/run, scripts/test and scripts/check: find Python 3.11+, make .venv, install.
+# Usage: source scripts/_venv.sh; ensure_venv ".[test]"
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${PIPULATE_VENV:-$ROOT/.venv}"
+
+find_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  echo "pipulate: Python 3.11 or newer is needed (python.org, or your package manager)" >&2
+  return 1
+}
+
+# ensure_venv SPEC: create .venv if needed and install SPEC (e.g. "." or ".[test]") when
+# pyproject.toml changed since the last install, so a second run starts at once.
+ensure_venv() {
+  local spec="$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    local python; python="$(find_python)"
+    echo "pipulate: creating $VENV with $python" >&2
+    "$python" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(echo "$spec" | tr -c 'a-z' '_')"
+  local digest; digest="$(cat "$ROOT/pyproject.toml" | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    echo "pipulate: installing $spec into $VENV" >&2
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2 || true
+    (cd "$ROOT" && "$VENV/bin/python" -m pip install --quiet -e "$spec") >&2
+    echo "$digest" > "$stamp"
+  fi
+}

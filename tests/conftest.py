@@ -1,0 +1,77 @@
+"""Shared fixtures. Under CI=true a skipped test counts as a failure (see pytest_runtest_makereport)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipulate import Settings, create_app
+from tests.support.browser import CHROMIUM_ARGS, find_chromium
+from tests.support.requirements import in_ci, require
+from tests.support.server import start_server
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    # In CI nothing may pass by being skipped: a missing dependency must be installed there.
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
+    return report
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", plugin_dirs=())
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    """An in-process client (Starlette's TestClient) with a local Host header."""
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url="http://127.0.0.1:5001") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def htmx_headers():
+    return {"HX-Request": "true"}
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The real app in a subprocess (uvicorn on 127.0.0.1, a free port), stopped after the test."""
+    running = start_server(tmp_path / "data")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A Playwright Chromium browser (Debian's /usr/bin/chromium here)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require(sync_playwright is not None, "playwright", "pip install -e '.[test]' (or ./scripts/test)")
+    executable = find_chromium()
+    require(executable is not None, "Chromium", "apt-get install -y chromium (macOS: install Google Chrome)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,1 @@
+"""Test support: a real server in a subprocess, a real Chromium, and the CI rule on skips."""

@@ -1,0 +1,111 @@
+"""Plugins: the built-ins and a user's own are found and registered the same way."""
+
+import textwrap
+
+import pytest
+from starlette.testclient import TestClient
+
+from pipulate import Plugin, PluginError, Settings, create_app, route
+from pipulate._plugins import check_plugins, discover_plugins, plugins_in_folder
+
+HELLO_PLUGIN = '''
+from fasthtml.common import H2, P
+from pipulate import Plugin, Table, route
+
+
+class Hello(Plugin):
+    name = "hello"
+    label = "Say hello"
+    menu_order = 50
+    tables = (Table("greetings", {"id": int, "profile_id": int, "who": str}),)
+
+    async def render(self, request):
+        return H2("Hello from a plugin")
+
+    @route.post("/greet")
+    async def greet(self, who: str = ""):
+        profile = self.core.profiles.selected()
+        self.db.execute("INSERT INTO greetings (profile_id, who) VALUES (?, ?)", [profile.id, who])
+        self.store["last_greeted"] = who
+        return P(f"Hello, {who}")
+'''
+
+
+def write_plugin(folder, name, source):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+
+
+def test_built_in_apps_are_plugins():
+    names = [cls.name for cls in discover_plugins()]
+    assert names == ["todos", "profiles"]
+
+
+def test_a_plugin_folder_is_discovered_without_editing_the_core(tmp_path):
+    write_plugin(tmp_path / "plugins", "hello", HELLO_PLUGIN)
+    (tmp_path / "plugins" / "_helpers.py").write_text("raise RuntimeError('helpers are not plugins')")
+    settings = Settings(data_dir=tmp_path / "data", plugin_dirs=(tmp_path / "plugins",))
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:5001") as client:
+        page = client.get("/")
+        assert 'href="/hello"' in page.text and "Say hello" in page.text
+        assert client.get("/hello").status_code == 200
+        greeted = client.post("/hello/greet", data={"who": "<b>Ada</b>"}, headers={"HX-Request": "true"})
+        assert greeted.status_code == 200
+        assert "&lt;b&gt;Ada&lt;/b&gt;" in greeted.text
+        assert client.app.state.core.store["last_greeted"] == "<b>Ada</b>"
+        # The plugin's table was declared by the plugin and created by the core.
+        assert "greetings" in client.app.state.core.db.table_names()
+
+
+def test_menu_follows_menu_order(tmp_path):
+    write_plugin(tmp_path / "plugins", "hello", HELLO_PLUGIN)
+    classes = discover_plugins([tmp_path / "plugins"])
+    assert [cls.name for cls in classes] == ["todos", "hello", "profiles"]
+
+
+def test_a_broken_plugin_names_its_file_and_line(tmp_path):
+    write_plugin(tmp_path / "plugins", "broken", "x = 1\nraise ValueError('bad plugin')\n")
+    with pytest.raises(PluginError, match=r"broken\.py:2 failed to load: ValueError: bad plugin"):
+        plugins_in_folder(tmp_path / "plugins")
+
+
+def test_a_syntax_error_names_its_line(tmp_path):
+    write_plugin(tmp_path / "plugins", "typo", "def f(:\n")
+    with pytest.raises(PluginError, match=r"typo\.py:1"):
+        plugins_in_folder(tmp_path / "plugins")
+
+
+def test_duplicate_and_bad_names_are_refused(tmp_path):
+    write_plugin(tmp_path / "plugins", "again", "from pipulate import Plugin\nclass T(Plugin):\n    name = 'todos'\n")
+    with pytest.raises(PluginError, match="two plugins are named 'todos'"):
+        discover_plugins([tmp_path / "plugins"])
+
+    class Reserved(Plugin):
+        name = "static"
+
+    with pytest.raises(PluginError, match="reserved"):
+        check_plugins([Reserved])
+
+
+def test_routes_must_be_async():
+    with pytest.raises(TypeError, match="must be 'async def'"):
+
+        class Sync(Plugin):
+            name = "sync"
+
+            @route.get("/x")
+            def handler(self):
+                return "x"
+
+
+def test_entry_points_are_discovered(tmp_path, monkeypatch):
+    """An installed package can declare `[project.entry-points."pipulate.plugins"]`."""
+    package = tmp_path / "site" / "acme_plugin"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(textwrap.dedent(HELLO_PLUGIN))
+    dist_info = tmp_path / "site" / "acme_plugin-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugin\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text("[pipulate.plugins]\nhello = acme_plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert "hello" in [cls.name for cls in discover_plugins()]
