@@ -20,7 +20,7 @@ def host_name(host_header: str) -> str | None:
     """'127.0.0.1:5001' -> '127.0.0.1', '[::1]:5001' -> '::1'; None when it cannot be parsed."""
     try:
         parts = urlsplit(f"//{host_header}")
-        parts.port  # raises ValueError on a bad port
+        _ = parts.port  # raises ValueError on a bad port
     except ValueError:
         return None
     return parts.hostname

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from fasthtml.common import A, Body, Div, H1, Head, Html, Main, Meta, P, Title, to_xml
+from fasthtml.common import H1, A, Body, Div, Head, Html, Main, Meta, P, Title, to_xml
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, PlainTextResponse
 

@@ -9,8 +9,24 @@ from __future__ import annotations
 import json
 
 from fasthtml.common import (
-    A, Body, Div, Form, Head, Header, Html, Label, Link, Main, Meta, Nav, Option, Script,
-    Section, Select, Span, Title,
+    A,
+    Body,
+    Div,
+    Form,
+    Head,
+    Header,
+    Html,
+    Label,
+    Link,
+    Main,
+    Meta,
+    Nav,
+    Option,
+    Script,
+    Section,
+    Select,
+    Span,
+    Title,
 )
 
 from .. import __version__
