@@ -1,0 +1,92 @@
+"""Which model server to talk to, and how: the URL, the protocol (detected), the fallback.
+
+Where it points: --llm-url / PIPULATE_LLM_URL, else OLLAMA_HOST, else http://127.0.0.1:11434.
+The protocol: native Ollama when /api/version answers, else OpenAI-compatible. When no server
+answers and a GGUF model file is configured (with llama-cpp-python installed), the embedded
+backend answers in-process.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from ._http import make_timeout
+from .embedded import EmbeddedBackend, llama_cpp_available
+from .errors import BackendUnreachable, LLMError, ollama_hint
+from .ollama import OllamaBackend
+from .openai import OpenAICompatibleBackend
+
+DEFAULT_LLM_URL = "http://127.0.0.1:11434"
+
+
+def resolve_llm_url(configured: str = "", environ=None) -> str:
+    environ = os.environ if environ is None else environ
+    url = configured or environ.get("PIPULATE_LLM_URL") or environ.get("OLLAMA_HOST") or DEFAULT_LLM_URL
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = f"http://{url}"  # OLLAMA_HOST is often just host:port
+    # Ollama listens on 0.0.0.0 when told to; we reach it on loopback.
+    return url.replace("://0.0.0.0", "://127.0.0.1")
+
+
+class ModelServer:
+    """Finds the backend on first use and remembers it; forgets it after a failure, so the next
+    message detects again (the server may have been started, stopped or swapped)."""
+
+    def __init__(self, url: str, model_file=None, read_timeout: float = 120.0) -> None:
+        self.url = url
+        self.client = httpx.AsyncClient(timeout=make_timeout(read_timeout), trust_env=False)
+        self.embedded = EmbeddedBackend(model_file) if model_file else None
+        self._backend = None
+
+    async def backend(self):
+        if self._backend is None:
+            self._backend = await self._detect()
+        return self._backend
+
+    def forget(self) -> None:
+        self._backend = None
+
+    async def _detect(self):
+        try:
+            response = await self.client.get(f"{self.url}/api/version", timeout=2.0)
+            if response.status_code == 200 and "version" in _json_or_empty(response):
+                return OllamaBackend(self.url, self.client)
+            return OpenAICompatibleBackend(self.url, self.client)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            if self.embedded is not None and llama_cpp_available():
+                return self.embedded
+            raise BackendUnreachable(
+                f"No model server answers at {self.url}.",
+                ollama_hint("MODEL").replace("MODEL", "a model")
+                + " Or set --llm-url / PIPULATE_LLM_URL to an OpenAI-compatible server.",
+            ) from None
+        except httpx.HTTPError as error:
+            raise LLMError(f"Asking {self.url} what it is failed: {error}") from None
+
+    async def models(self) -> list[str]:
+        return await (await self.backend()).models()
+
+    async def stream_chat(self, model: str, messages: list[dict]):
+        backend = await self.backend()
+        if backend is self.embedded:
+            model = backend.model_name
+        try:
+            async for fragment in backend.stream_chat(model, messages):
+                yield fragment
+        except LLMError:
+            self.forget()
+            raise
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _json_or_empty(response: httpx.Response) -> dict:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

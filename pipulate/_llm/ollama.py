@@ -1,0 +1,65 @@
+"""Ollama's native API: /api/chat streams NDJSON, /api/tags lists models, /api/version identifies it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+
+from ._http import translate_errors
+from .errors import BackendFailed, ModelNotFound, ollama_hint
+
+
+class OllamaBackend:
+    kind = "ollama"
+
+    def __init__(self, url: str, client: httpx.AsyncClient) -> None:
+        self.url = url.rstrip("/")
+        self._client = client
+
+    async def version(self) -> str:
+        async with translate_errors(self.url, hint=ollama_hint("MODEL")):
+            response = await self._client.get(f"{self.url}/api/version")
+        response.raise_for_status()
+        return response.json().get("version", "")
+
+    async def models(self) -> list[str]:
+        async with translate_errors(self.url):
+            response = await self._client.get(f"{self.url}/api/tags")
+        if response.status_code != 200:
+            raise BackendFailed(f"Ollama at {self.url} answered {response.status_code} to /api/tags.")
+        return sorted(model["name"] for model in response.json().get("models", []))
+
+    async def stream_chat(self, model: str, messages: list[dict]) -> AsyncIterator[str]:
+        """Yield the reply's text fragments as they arrive."""
+        body = {"model": model, "messages": messages, "stream": True}
+        async with translate_errors(self.url, hint=ollama_hint(model)):
+            async with self._client.stream("POST", f"{self.url}/api/chat", json=body) as response:
+                if response.status_code != 200:
+                    raise _error_from_answer(self.url, model, response.status_code, await response.aread())
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    try:
+                        data = json.loads(line)
+                    except json.JSONDecodeError:
+                        raise BackendFailed(f"Ollama at {self.url} sent something that is not JSON.") from None
+                    if "error" in data:
+                        raise BackendFailed(f"Ollama at {self.url} reported: {data['error']}")
+                    content = (data.get("message") or {}).get("content") or ""
+                    if content:
+                        yield content
+                    if data.get("done"):
+                        return
+        raise BackendFailed(f"Ollama at {self.url} stopped in the middle of the reply.", "Check its log; then try again.")
+
+
+def _error_from_answer(url: str, model: str, status: int, body: bytes):
+    try:
+        detail = json.loads(body).get("error", "")
+    except (json.JSONDecodeError, AttributeError):
+        detail = body[:200].decode(errors="replace")
+    if status == 404 or "not found" in detail.lower():
+        return ModelNotFound(f"Ollama at {url} does not have the model {model!r}.", f"Pull it with `ollama pull {model}`, or pick another model.")
+    return BackendFailed(f"Ollama at {url} answered {status}: {detail}")

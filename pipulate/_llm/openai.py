@@ -1,0 +1,71 @@
+"""OpenAI-compatible servers (llama.cpp, LM Studio, vLLM, Ollama's /v1): SSE from /v1/chat/completions."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+
+from ._http import translate_errors
+from .errors import BackendFailed, ModelNotFound
+
+_MODELS_CACHE_SECONDS = 30
+
+
+class OpenAICompatibleBackend:
+    kind = "openai"
+
+    def __init__(self, url: str, client: httpx.AsyncClient) -> None:
+        self.url = url.rstrip("/")
+        self._client = client
+        self._models: tuple[float, list[str]] | None = None
+
+    async def models(self) -> list[str]:
+        if self._models and time.monotonic() - self._models[0] < _MODELS_CACHE_SECONDS:
+            return self._models[1]
+        async with translate_errors(self.url):
+            response = await self._client.get(f"{self.url}/v1/models")
+        if response.status_code != 200:
+            raise BackendFailed(f"The server at {self.url} answered {response.status_code} to /v1/models.")
+        names = sorted(model["id"] for model in response.json().get("data", []))
+        self._models = (time.monotonic(), names)
+        return names
+
+    async def stream_chat(self, model: str, messages: list[dict]) -> AsyncIterator[str]:
+        # Many of these servers answer any model name with whatever they loaded: check it first,
+        # so a typo is reported rather than silently answered by another model.
+        available = await self.models()
+        if available and model not in available:
+            raise ModelNotFound(
+                f"The server at {self.url} does not have the model {model!r}.",
+                f"It has: {', '.join(available)}. Pick one of those.",
+            )
+        body = {"model": model, "messages": messages, "stream": True}
+        async with translate_errors(self.url):
+            async with self._client.stream(
+                "POST", f"{self.url}/v1/chat/completions", json=body, headers={"Accept": "text/event-stream"}
+            ) as response:
+                if response.status_code != 200:
+                    detail = (await response.aread())[:300].decode(errors="replace")
+                    if response.status_code == 404:
+                        raise ModelNotFound(f"The server at {self.url} does not have the model {model!r}.", detail)
+                    raise BackendFailed(f"The server at {self.url} answered {response.status_code}: {detail}")
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue  # SSE comments, event names and blank separators
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        return
+                    try:
+                        chunk = json.loads(payload)
+                    except json.JSONDecodeError:
+                        raise BackendFailed(f"The server at {self.url} sent an event that is not JSON.") from None
+                    if "error" in chunk:
+                        raise BackendFailed(f"The server at {self.url} reported: {chunk['error']}")
+                    for choice in chunk.get("choices") or ():
+                        content = (choice.get("delta") or {}).get("content")
+                        if content:
+                            yield content
+        raise BackendFailed(f"The server at {self.url} stopped in the middle of the reply.", "Check its log; then try again.")
