@@ -6,6 +6,7 @@ bottom gives the whole request path: middleware, the page routes, each plugin's 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 
@@ -15,11 +16,15 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ._chat.history import ChatHistory
+from ._chat.pages import Pages
+from ._chat.queue import Chat
+from ._chat.socket import PageSocket
 from ._config import Settings, load_settings
 from ._core import Core
 from ._database import CORE_TABLES, migrate, open_database
 from ._middleware import LocalOnlyMiddleware, RequestSizeLimitMiddleware, SecurityHeadersMiddleware
-from ._plugins import Plugin, discover_plugins, plugin_routes
+from ._plugins import Plugin, PluginError, discover_plugins, plugin_routes, plugin_socket_actions
 from ._profiles import Profiles
 from ._store import Store
 from ._ui import STATIC_DIR
@@ -38,7 +43,19 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     db = open_database(settings.database_path)
     migrate(db, [*CORE_TABLES, *(table for cls in plugin_classes for table in cls.tables)])
     store = Store(db)
-    core = Core(settings=settings, db=db, store=store, profiles=Profiles(db, store))
+    profiles = Profiles(db, store)
+    pages = Pages()
+    chat = Chat(pages, ChatHistory(db), profiles)
+    core = Core(settings=settings, db=db, store=store, profiles=profiles, chat=chat, pages=pages)
+    profiles.on_delete(chat.history.clear)
+
+    async def on_startup():
+        chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
+
+    async def on_shutdown():
+        for plugin in core.plugins.values():
+            await plugin.shutdown()
+        db.close()
 
     app = FastHTML(
         title=settings.title,
@@ -54,10 +71,13 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
             Middleware(RequestSizeLimitMiddleware),
             Middleware(SecurityHeadersMiddleware),
         ],
-        on_shutdown=[db.close] if hasattr(db, "close") else None,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
     )
     app.state.core = core
     app.routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"))
+    # The page's one WebSocket: chat, chatq and progress; plugins add actions with @route.socket.
+    app.routes.append(WebSocketRoute("/ws", PageSocket(pages, core.socket_actions).endpoint))
     if settings.live:
         app.routes.append(WebSocketRoute("/live-reload", _live_reload_socket))
 
@@ -67,7 +87,14 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
         core.profiles.on_delete(plugin.on_profile_deleted)
         for method, path, handler in plugin_routes(plugin):
             app.route(path, methods=[method], name=f"{plugin.name}.{handler.__name__}")(handler)
-        app.route(f"/{plugin.name}", methods=["GET"], name=f"{plugin.name}.open")(_opener(core, plugin))
+        for action, handler in plugin_socket_actions(plugin):
+            if action in core.socket_actions:
+                raise PluginError(f"two plugins handle the socket action {action!r}")
+            core.socket_actions[action] = handler
+        if plugin.in_menu:
+            app.route(f"/{plugin.name}", methods=["GET"], name=f"{plugin.name}.open")(_opener(core, plugin))
+    if not core.menu:
+        raise PluginError("no app to show: every plugin has in_menu = False")
 
     @app.get("/")
     async def home(request):
@@ -91,7 +118,7 @@ async def show_app(core: Core, plugin: Plugin, request):
     is_htmx = "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
     if is_htmx:
         return panel, app_menu(core, plugin.name, oob=True), Title(page_title(core, plugin))
-    return page(core, plugin, panel, live=core.settings.live)
+    return page(core, plugin, panel, asides=await core.asides(request), live=core.settings.live)
 
 
 async def _live_reload_socket(websocket: WebSocket):

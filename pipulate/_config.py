@@ -35,6 +35,13 @@ class Settings:
     # Extra names the Host header may carry (for someone who binds another interface on purpose).
     allowed_hosts: tuple[str, ...] = ()
     live: bool = False
+    # The chat's model server: empty means $OLLAMA_HOST, else http://127.0.0.1:11434.
+    llm_url: str = ""
+    model: str = "llama3.2"  # the brand's default model
+    model_file: Path | None = None  # a GGUF file for the embedded backend (pipulate[local-llm])
+    chat_context_tokens: int = 2048  # history sent to the model is trimmed to this budget
+    llm_timeout: float = 120.0  # seconds to wait for the model's next token
+    system_prompt: str = ""  # empty: a short default naming the app
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -74,6 +81,12 @@ class Settings:
             "PIPULATE_ACCENT_COLOR": self.accent_color,
             "PIPULATE_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "PIPULATE_LIVE": "1" if self.live else "0",
+            "PIPULATE_LLM_URL": self.llm_url,
+            "PIPULATE_MODEL": self.model,
+            "PIPULATE_MODEL_FILE": str(self.model_file or ""),
+            "PIPULATE_CHAT_CONTEXT_TOKENS": str(self.chat_context_tokens),
+            "PIPULATE_LLM_TIMEOUT": str(self.llm_timeout),
+            "PIPULATE_SYSTEM_PROMPT": self.system_prompt,
         }
 
 
@@ -94,6 +107,12 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "accent_color": ("PIPULATE_ACCENT_COLOR", str),
     "allowed_hosts": ("PIPULATE_ALLOWED_HOSTS", tuple),
     "live": ("PIPULATE_LIVE", bool),
+    "llm_url": ("PIPULATE_LLM_URL", str),
+    "model": ("PIPULATE_MODEL", str),
+    "model_file": ("PIPULATE_MODEL_FILE", Path),
+    "chat_context_tokens": ("PIPULATE_CHAT_CONTEXT_TOKENS", int),
+    "llm_timeout": ("PIPULATE_LLM_TIMEOUT", float),
+    "system_prompt": ("PIPULATE_SYSTEM_PROMPT", str),
 }
 
 
@@ -116,7 +135,9 @@ def load_settings(
         values.update(_read_config_file(Path(config_file)))
     for name, (variable, kind) in _FIELDS.items():
         if variable in environ:
-            values[name] = _from_environment(variable, environ[variable], kind)
+            value = _from_environment(variable, environ[variable], kind)
+            if value is not None:  # an empty path means "not set"
+                values[name] = value
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
@@ -146,8 +167,9 @@ def _read_config_file(path: Path) -> dict:
         kind = _FIELDS[name][1]
         values[name] = _from_file(path, name, value, kind)
     base = path.parent
-    if "data_dir" in values and not values["data_dir"].is_absolute():
-        values["data_dir"] = base / values["data_dir"]
+    for name in ("data_dir", "model_file"):
+        if name in values and not values[name].is_absolute():
+            values[name] = base / values[name]
     if "plugin_dirs" in values:
         values["plugin_dirs"] = tuple(p if p.is_absolute() else base / p for p in values["plugin_dirs"])
     elif base != Path("."):
@@ -167,6 +189,10 @@ def _from_file(path: Path, name: str, value, kind: type):
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong("a whole number")
         return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong("a number")
+        return float(value)
     if kind is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise wrong("a list of strings")
@@ -177,11 +203,12 @@ def _from_file(path: Path, name: str, value, kind: type):
 
 
 def _from_environment(variable: str, text: str, kind: type):
-    if kind is int:
+    if kind in (int, float):
         try:
-            return int(text)
+            return kind(text)
         except ValueError:
-            raise ConfigError(f"{variable} must be a whole number, not {text!r}") from None
+            expected = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{variable} must be {expected}, not {text!r}") from None
     if kind is bool:
         if text.lower() in ("1", "true", "yes", "on"):
             return True
@@ -192,7 +219,9 @@ def _from_environment(variable: str, text: str, kind: type):
         if variable == "PIPULATE_PLUGIN_DIRS":
             return tuple(Path(p) for p in text.split(os.pathsep) if p)
         return tuple(h.strip() for h in text.split(",") if h.strip())
-    return Path(text) if kind is Path else text
+    if kind is Path:
+        return Path(text) if text else None
+    return text
 
 
 def _validate(settings: Settings) -> None:
@@ -211,5 +240,13 @@ def _validate(settings: Settings) -> None:
         )
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", settings.accent_color):
         raise ConfigError(f"accent_color must look like #2f6d5a, not {settings.accent_color!r}")
+    if not 256 <= settings.chat_context_tokens <= 1_000_000:
+        raise ConfigError(f"chat_context_tokens must be between 256 and 1000000, not {settings.chat_context_tokens}")
+    if not 0 < settings.llm_timeout <= 3600:
+        raise ConfigError(f"llm_timeout must be between 0 and 3600 seconds, not {settings.llm_timeout}")
+    if not settings.model.strip() or len(settings.model) > 200:
+        raise ConfigError("model must be 1 to 200 characters")
+    if settings.llm_url and not re.match(r"^(https?://)?[\w.\-\[\]:]+(/.*)?$", settings.llm_url):
+        raise ConfigError(f"llm_url must look like http://127.0.0.1:11434, not {settings.llm_url!r}")
     if not settings.host or any(c.isspace() for c in settings.host):
         raise ConfigError(f"host must be an address or a host name, not {settings.host!r}")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from fastlite.core import Database
 
+from ._chat.pages import Pages
+from ._chat.queue import Chat
 from ._config import Settings
 from ._plugins import Plugin
 from ._profiles import Profiles
@@ -20,15 +22,33 @@ class Core:
     db: Database
     store: Store
     profiles: Profiles
+    chat: Chat  # chatq: speak to the user from anywhere
+    pages: Pages  # the open browser tabs (their WebSockets)
     plugins: dict[str, Plugin] = field(default_factory=dict)  # by name, in menu order
+    socket_actions: dict = field(default_factory=dict)  # page-socket action -> handler
+
+    @property
+    def menu(self) -> list[Plugin]:
+        return [plugin for plugin in self.plugins.values() if plugin.in_menu]
 
     def current_app(self) -> Plugin:
         """The app opened last (kept in the store), else the first in the menu."""
         name = self.store.get(LAST_APP_KEY)
-        if name in self.plugins:
+        if name in self.plugins and self.plugins[name].in_menu:
             return self.plugins[name]
-        return next(iter(self.plugins.values()))
+        return self.menu[0]
 
     def open_app(self, plugin: Plugin) -> None:
         if self.store.get(LAST_APP_KEY) != plugin.name:
             self.store[LAST_APP_KEY] = plugin.name
+
+    async def asides(self, request, oob: bool = False) -> list:
+        """What plugins show beside every app (the chat), each in an <aside id="aside-NAME">."""
+        from ._ui.layout import aside_frame
+
+        frames = []
+        for plugin in self.plugins.values():
+            content = await plugin.aside(request)
+            if content is not None:
+                frames.append(aside_frame(plugin, content, oob=oob))
+        return frames

@@ -31,6 +31,12 @@ CORE_TABLES = (
     Table("store", {"key": str, "value": str}, primary_key="key"),
     # Profiles own per-profile data; the profiles app is the UI over this table.
     Table("profiles", {"id": int, "name": str, "position": int}, defaults={"position": 0}),
+    # The conversation per profile: chat messages and the notices chatq keeps.
+    Table(
+        "chat_messages",
+        {"id": int, "profile_id": int, "role": str, "content": str, "status": str, "created_at": float},
+        defaults={"status": "complete"},
+    ),
 )
 
 

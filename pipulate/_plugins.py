@@ -54,6 +54,7 @@ class Plugin:
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     menu_order: ClassVar[int] = 100
+    in_menu: ClassVar[bool] = True  # False for plugins that only add an aside or routes (chat)
     tables: ClassVar[tuple[Table, ...]] = ()
 
     def __init__(self, core: "Core") -> None:
@@ -75,8 +76,15 @@ class Plugin:
         """The panel shown when the app is opened (an FT component)."""
         return None
 
+    async def aside(self, request):
+        """Something shown beside every app (the chat panel), or None."""
+        return None
+
     def on_profile_deleted(self, profile_id: int) -> None:
         """Delete what this plugin keeps for `profile_id`; runs in the deleting transaction."""
+
+    async def shutdown(self) -> None:
+        """Release what the plugin holds (connections, models) when the server stops."""
 
 
 class _RouteDecorator:
@@ -114,6 +122,19 @@ class _RouteDecorator:
     def delete(self, path: str = ""):
         return self._mark("DELETE", path)
 
+    def socket(self, action: str):
+        """Handle frames `{"action": action, ...}` on the page's WebSocket: `async def f(self, page, frame)`."""
+        if not _NAME_PATTERN.fullmatch(action):
+            raise ValueError(f"socket action names are lowercase words, not {action!r}")
+
+        def decorator(function):
+            if not inspect.iscoroutinefunction(function):
+                raise TypeError(f"{function.__qualname__} must be 'async def' to handle socket frames")
+            function.__dict__.setdefault("_pipulate_socket_actions", []).append(action)
+            return function
+
+        return decorator
+
 
 route = _RouteDecorator()
 
@@ -124,6 +145,14 @@ def plugin_routes(plugin: Plugin):
         function = getattr(type(plugin), attribute, None)
         for method, path in getattr(function, "_pipulate_routes", ()):
             yield method, f"/{plugin.name}{path}", getattr(plugin, attribute)
+
+
+def plugin_socket_actions(plugin: Plugin):
+    """(action, bound handler) for every `@route.socket` method of a plugin instance."""
+    for attribute in dir(type(plugin)):
+        function = getattr(type(plugin), attribute, None)
+        for action in getattr(function, "_pipulate_socket_actions", ()):
+            yield action, getattr(plugin, attribute)
 
 
 def discover_plugins(plugin_dirs=()) -> list[type[Plugin]]:

@@ -8,6 +8,7 @@ import httpx
 
 from .errors import BackendFailed, BackendTimeout, BackendUnreachable
 
+
 # Connecting is quick or hopeless on localhost; reading waits for the model (loading can be slow).
 def make_timeout(read_seconds: float) -> httpx.Timeout:
     return httpx.Timeout(connect=2.0, read=read_seconds, write=10.0, pool=2.0)

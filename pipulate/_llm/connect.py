@@ -9,6 +9,7 @@ backend answers in-process.
 from __future__ import annotations
 
 import os
+from contextlib import aclosing
 
 import httpx
 
@@ -74,8 +75,11 @@ class ModelServer:
         if backend is self.embedded:
             model = backend.model_name
         try:
-            async for fragment in backend.stream_chat(model, messages):
-                yield fragment
+            # aclosing: when our caller stops early, the backend's stream (and its HTTP request)
+            # is closed now, not whenever the garbage collector gets to it.
+            async with aclosing(backend.stream_chat(model, messages)) as fragments:
+                async for fragment in fragments:
+                    yield fragment
         except LLMError:
             self.forget()
             raise

@@ -10,6 +10,7 @@ import json
 
 from fasthtml.common import (
     A,
+    Aside,
     Body,
     Div,
     Form,
@@ -49,7 +50,7 @@ def static_url(file_name: str) -> str:
     return f"/static/{file_name}?v={__version__}"
 
 
-def page(core, active, panel, live: bool = False) -> Html:
+def page(core, active, panel, asides=(), live: bool = False) -> Html:
     settings = core.settings
     scripts = ["htmx.min.js", "htmx-ext-ws.min.js", "pipulate.js"] + (["live-reload.js"] if live else [])
     return Html(
@@ -74,7 +75,11 @@ def page(core, active, panel, live: bool = False) -> Html:
                     Div(id="flash", role="status", aria_live="polite"),
                     Section(panel, id="app-panel", aria_label=active.menu_label()),
                 ),
-                cls="workspace",
+                *asides,
+                # One WebSocket per page (htmx ws extension): chat, chatq and progress use it.
+                cls="workspace with-aside" if asides else "workspace",
+                hx_ext="ws",
+                ws_connect="/ws",
             ),
             style=f"--accent: {settings.accent_color}",
         ),
@@ -97,9 +102,19 @@ def app_menu(core, active_name: str, oob: bool = False) -> Nav:
             hx_push_url="true",
             aria_current="page" if plugin.name == active_name else None,
         )
-        for plugin in core.plugins.values()
+        for plugin in core.menu
     ]
     return Nav(*links, id="app-menu", aria_label="Apps", hx_swap_oob="true" if oob else None)
+
+
+def aside_frame(plugin, content, oob: bool = False) -> Aside:
+    return Aside(
+        content,
+        id=f"aside-{plugin.name}",
+        cls="aside",
+        aria_label=plugin.menu_label(),
+        hx_swap_oob="true" if oob else None,
+    )
 
 
 def profile_switcher(core, oob: bool = False) -> Form:

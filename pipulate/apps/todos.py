@@ -79,7 +79,9 @@ class TodosApp(Plugin):
             "RETURNING id",
             [profile.id, title, profile.id],
         )
-        return todo_item(Todo(cursor.fetchall()[0][0], title, False))
+        todo = Todo(cursor.fetchall()[0][0], title, False)
+        await self.core.chat.say(f"Added a todo: {title}")  # chatq: open tabs hear about it
+        return todo_item(todo)
 
     @route.get("/{todo_id}")
     async def show(self, todo_id: str):
@@ -106,6 +108,7 @@ class TodosApp(Plugin):
     async def delete(self, todo_id: str):
         todo = self.find(todo_id)
         self.db.execute("DELETE FROM todos WHERE id = ?", [todo.id])
+        await self.core.chat.say(f"Deleted the todo: {todo.title}")
         return ""  # htmx swaps the item out
 
     @route.post("/reorder")

@@ -77,3 +77,33 @@
     htmx.trigger(item.parentNode, "reordered");
   });
 })();
+
+// Chat: Enter sends (Shift+Enter makes a new line), the box empties once the frame is sent, and
+// the conversation follows new messages unless the reader has scrolled up.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    var box = event.target;
+    if (!box.matches || !box.matches("#chat-form textarea")) return;
+    event.preventDefault();
+    if (box.value.trim()) htmx.trigger(box.form, "submit");
+  });
+  document.addEventListener("htmx:wsAfterSend", function (event) {
+    var form = event.detail.elt;
+    if (form && form.id === "chat-form") form.reset();
+  });
+  var following = true;
+  document.addEventListener("scroll", function (event) {
+    var box = event.target;
+    if (box && box.id === "chat-messages") following = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  }, true);
+  function follow() {
+    var box = document.getElementById("chat-messages");
+    if (box && following) box.scrollTop = box.scrollHeight;
+  }
+  document.addEventListener("htmx:oobAfterSwap", follow);
+  document.addEventListener("htmx:wsAfterMessage", follow);
+  document.addEventListener("htmx:wsOpen", function () { document.documentElement.dataset.socket = "open"; follow(); });
+  document.addEventListener("htmx:wsClose", function () { document.documentElement.dataset.socket = "closed"; });
+})();

@@ -1,0 +1,66 @@
+"""The page's one WebSocket (/ws): chat, chatq messages and progress all travel on it.
+
+A frame from the page is JSON with an "action" (htmx's ws-send sends the form's fields). Each
+action is handled by the plugin that declared it with `@route.socket(action)`. A frame that is
+too large, not JSON, or names an unknown action gets a readable reply and goes nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .._errors import UserError
+from .fragments import error_html
+from .pages import Page
+
+log = logging.getLogger("pipulate.socket")
+MAX_FRAME_BYTES = 64 * 1024
+
+
+class PageSocket:
+    def __init__(self, pages, actions: dict) -> None:
+        self.pages = pages
+        self.actions = actions  # action name -> async handler(page, frame)
+
+    async def endpoint(self, websocket: WebSocket) -> None:
+        # The Host/Origin guard (LocalOnlyMiddleware) has already refused foreign handshakes.
+        await websocket.accept()
+        page = Page(websocket)
+        self.pages.add(page)
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                await self.dispatch(page, message.get("text"), message.get("bytes"))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.pages.remove(page)  # cancels what still runs for it: the upstream request closes
+
+    async def dispatch(self, page: Page, text: str | None, data: bytes | None) -> None:
+        if text is None:
+            return await page.send(error_html("This socket takes JSON text frames, not binary ones."))
+        if len(text.encode()) > MAX_FRAME_BYTES:
+            return await page.send(error_html(f"That message is too large (the limit is {MAX_FRAME_BYTES // 1024} KB)."))
+        try:
+            frame = json.loads(text)
+        except json.JSONDecodeError:
+            return await page.send(error_html("That frame is not valid JSON."))
+        if not isinstance(frame, dict):
+            return await page.send(error_html("A frame must be a JSON object with an \"action\"."))
+        action = frame.get("action")
+        handler = self.actions.get(action) if isinstance(action, str) else None
+        if handler is None:
+            known = ", ".join(sorted(self.actions)) or "none"
+            return await page.send(error_html(f"Unknown action {str(action)[:40]!r} (known: {known})."))
+        try:
+            await handler(page, frame)
+        except UserError as error:
+            await page.send(error_html(error.message))
+        except Exception:
+            log.exception("socket action %r failed", action)
+            await page.send(error_html("Something went wrong on the server; the details are in its log."))

@@ -1,0 +1,192 @@
+"""Chat: a panel beside every app that talks to a local model, token by token.
+
+A message arrives on the page's WebSocket ({"action": "chat", "message": ...}), is stored in the
+profile's history, and the reply streams back as fragments appended to the reply's element. When
+the reply ends it is replaced by its Markdown rendering (escaped first: no HTML from the model or
+the user becomes markup). Stop, or closing the tab, cancels the reply task, which closes the
+upstream request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from contextlib import aclosing
+
+from fasthtml.common import H2, Button, Div, Form, Input, NotStr, Option, Select, Textarea
+
+from .._chat.fragments import (
+    append_to_conversation,
+    error_html,
+    message_html,
+    pending_reply_html,
+    streaming_state_html,
+    token_html,
+)
+from .._errors import UserError
+from .._llm import LLMError, ModelServer, resolve_llm_url
+from .._plugins import Plugin, route
+
+MESSAGE_LIMIT = 4000  # characters; longer messages are refused before reaching the model
+MODEL_KEY = "chat_model"
+_reply_numbers = itertools.count(1)
+
+
+class ChatApp(Plugin):
+    name = "chat"
+    label = "Chat"
+    in_menu = False  # it sits beside every app instead
+
+    def __init__(self, core) -> None:
+        super().__init__(core)
+        settings = core.settings
+        self.model_server = ModelServer(
+            resolve_llm_url(settings.llm_url), model_file=settings.model_file, read_timeout=settings.llm_timeout
+        )
+        self.system_prompt = settings.system_prompt or (
+            f"You are the assistant inside {settings.app_name}, a local app. Answer briefly and plainly."
+        )
+
+    @property
+    def history(self):
+        return self.core.chat.history
+
+    def model(self) -> str:
+        return self.store.get(MODEL_KEY) or self.core.settings.model
+
+    # --- the panel -------------------------------------------------------------------------
+
+    async def aside(self, request):
+        profile = self.core.profiles.selected()
+        history = "".join(
+            message_html(m.role, m.content, status=m.status) for m in self.history.recent(profile.id, limit=100)
+        )
+        return Div(
+            Div(
+                H2("Chat"),
+                Form(
+                    Select(
+                        Option(self.model(), value=self.model(), selected=True),
+                        name="model",
+                        id="chat-model",
+                        aria_label="Model",
+                        # The list comes from the model server; ask for it after the page is shown.
+                        hx_get="/chat/models",
+                        hx_trigger="load",
+                        hx_target="#chat-model",
+                        hx_swap="innerHTML",
+                    ),
+                    hx_post="/chat/model",
+                    hx_trigger="change",
+                    hx_swap="none",
+                ),
+                Button(
+                    "Clear",
+                    cls="quiet",
+                    hx_post="/chat/clear",
+                    hx_target="#chat-messages",
+                    hx_swap="innerHTML",
+                    hx_confirm="Clear this profile's chat history?",
+                ),
+                cls="chat-header",
+            ),
+            Div(NotStr(history), id="chat-messages", aria_live="polite"),
+            Div(id="chat-state", data_state="idle"),
+            Form(
+                Input(type="hidden", name="action", value="chat"),
+                Textarea(name="message", rows="2", placeholder="Ask anything… (Enter sends, Shift+Enter: new line)",
+                         aria_label="Message"),
+                Button("Send", id="chat-send"),
+                id="chat-form",
+                ws_send=True,
+            ),
+            Form(
+                Input(type="hidden", name="action", value="stop"),
+                Button("Stop", cls="secondary"),
+                id="chat-stop",
+                ws_send=True,
+            ),
+            cls="chat",
+        )
+
+    # --- the page socket -------------------------------------------------------------------
+
+    @route.socket("chat")
+    async def on_message(self, page, frame):
+        text = frame.get("message")
+        if not isinstance(text, str) or not text.strip():
+            raise UserError("Type a message first.")
+        text = text.strip()
+        if len(text) > MESSAGE_LIMIT:
+            raise UserError(f"That message is {len(text)} characters; the limit is {MESSAGE_LIMIT}. It was not sent.")
+        if any(task.get_name() == "reply" for task in page.tasks):
+            raise UserError("A reply is still coming: wait for it, or press Stop.")
+        profile = self.core.profiles.selected()
+        self.history.add(profile.id, "user", text)
+        reply_id = f"reply-{page.id}-{next(_reply_numbers)}"
+        await page.send(
+            append_to_conversation(message_html("user", text) + pending_reply_html(reply_id))
+            + streaming_state_html(True)
+        )
+        page.start(self.reply(page, profile.id, reply_id), name="reply")
+
+    @route.socket("stop")
+    async def on_stop(self, page, frame):
+        if not page.cancel_tasks():
+            await page.send(streaming_state_html(False))
+
+    async def reply(self, page, profile_id: int, reply_id: str) -> None:
+        """Stream the model's reply into the page; keep what arrived, however it ends."""
+        parts: list[str] = []
+        status, failure = "complete", None
+        messages = self.history.for_model(profile_id, self.system_prompt, self.core.settings.chat_context_tokens)
+        try:
+            async with aclosing(self.model_server.stream_chat(self.model(), messages)) as fragments:
+                async for fragment in fragments:
+                    parts.append(fragment)
+                    # Sent as it comes: no buffering holds a token back.
+                    if not await page.send(token_html(reply_id, fragment)):
+                        status = "stopped"  # the tab is gone; closing the stream ends the upstream request
+                        break
+        except asyncio.CancelledError:
+            status = "stopped"
+            raise
+        except LLMError as error:
+            status, failure = "failed", error
+        finally:
+            text = "".join(parts)
+            if text:
+                self.history.add(profile_id, "assistant", text, status)
+            final = message_html("assistant", text, element_id=reply_id, status=status, oob=True)
+            if failure is not None:
+                final += error_html(failure.user_text())
+            await page.send(final + streaming_state_html(False))
+
+    # --- HTTP routes -----------------------------------------------------------------------
+
+    @route.get("/models")
+    async def models(self):
+        current = self.model()
+        try:
+            names = await self.model_server.models()
+        except LLMError as error:
+            return Option(f"{current} (model server unavailable)", value=current, selected=True, title=error.user_text())
+        if current not in names:
+            names = [current, *names]
+        return tuple(Option(name, value=name, selected=name == current) for name in names)
+
+    @route.post("/model")
+    async def choose_model(self, model: str = ""):
+        model = model.strip()
+        if not model or len(model) > 200:
+            raise UserError("Pick a model from the list.")
+        self.store[MODEL_KEY] = model
+        return ""
+
+    @route.post("/clear")
+    async def clear(self):
+        self.history.clear(self.core.profiles.selected().id)
+        return ""
+
+    async def shutdown(self) -> None:
+        await self.model_server.aclose()
