@@ -6,6 +6,13 @@ import pytest
 
 from pipulate import Settings, create_app
 from tests.support.browser import CHROMIUM_ARGS, find_chromium
+from tests.support.llm import (
+    HOW_TO_GET_LLAMA,
+    HOW_TO_GET_MODEL,
+    find_model_file,
+    llama_cpp_installed,
+    start_llama_server,
+)
 from tests.support.requirements import in_ci, require
 from tests.support.server import start_server
 
@@ -75,3 +82,20 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def model_file():
+    """The SmolLM2 GGUF file (about 100 MB)."""
+    path = find_model_file()
+    require(path is not None, "The SmolLM2 model file", HOW_TO_GET_MODEL)
+    return path
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_file, tmp_path_factory):
+    """llama.cpp's OpenAI-compatible server with SmolLM2 (model name "smollm2"), shared by the session."""
+    require(llama_cpp_installed(), "llama-cpp-python[server]", HOW_TO_GET_LLAMA)
+    server = start_llama_server(model_file, tmp_path_factory.mktemp("llama"))
+    yield server
+    server.stop()

@@ -24,6 +24,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--config", type=Path, help="settings file (default ./pipulate.toml)")
     parser.add_argument("--live", action="store_true", default=None, help="reload the page when a .py file changes")
     parser.add_argument("--open", action="store_true", help="open the app in the browser")
+    parser.add_argument("--llm-url", help="model server (default $PIPULATE_LLM_URL, $OLLAMA_HOST, http://127.0.0.1:11434)")
+    parser.add_argument("--model", help="chat model (default $PIPULATE_MODEL, else the brand's)")
+    parser.add_argument("--model-file", type=Path, help="GGUF file for the embedded model (pipulate[local-llm])")
     parser.set_defaults(run=run)
 
 
@@ -42,11 +45,22 @@ def run(args) -> int:
 
     try:
         settings = load_settings(
-            config_file=args.config, host=args.host, port=args.port, data_dir=args.data_dir, live=args.live
+            config_file=args.config,
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            live=args.live,
+            llm_url=args.llm_url,
+            model=args.model,
+            model_file=args.model_file,
         )
     except ConfigError as error:
         return fail(str(error), 2)
-    problem = check_data_dir(settings.data_dir) or check_port_free(settings.host, settings.port)
+    problem = (
+        check_data_dir(settings.data_dir)
+        or check_port_free(settings.host, settings.port)
+        or check_model_file(settings.model_file)
+    )
     if problem:
         return fail(problem)
     if settings.host not in LOOPBACK_HOSTS:
@@ -114,6 +128,12 @@ def check_data_dir(data_dir: Path) -> str | None:
         return f"data dir {data_dir} exists and is not a folder"
     except OSError as error:
         return f"cannot write to the data dir {data_dir}: {error.strerror or error}"
+    return None
+
+
+def check_model_file(model_file: Path | None) -> str | None:
+    if model_file is not None and not model_file.is_file():
+        return f"the model file {model_file} does not exist (see the README: a local model)"
     return None
 
 
