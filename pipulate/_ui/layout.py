@@ -38,6 +38,9 @@ HTMX_CONFIG = {
     "disableInheritance": True,
     "allowEval": False,
     "includeIndicatorStyles": False,
+    # Wire a swapped-in form up at once: with the default 20 ms settle, Enter pressed in a
+    # just-opened editor submitted it the plain browser way.
+    "defaultSettleDelay": 0,
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},

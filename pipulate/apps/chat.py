@@ -170,7 +170,7 @@ class ChatApp(Plugin):
         try:
             names = await self.model_server.models()
         except LLMError as error:
-            return Option(f"{current} (model server unavailable)", value=current, selected=True, title=error.user_text())
+            return Option(current, value=current, selected=True, title=f"Model server unavailable: {error.user_text()}")
         if current not in names:
             names = [current, *names]
         return tuple(Option(name, value=name, selected=name == current) for name in names)

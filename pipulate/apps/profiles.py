@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from fasthtml.common import H2, Button, Form, Input, Li, Span, Ul
+from fasthtml.common import H2, Button, Form, Input, Li, P, Span, Ul
 
 from .._errors import parse_id
 from .._plugins import Plugin, route
@@ -41,6 +41,7 @@ class ProfilesApp(Plugin):
                 id="profile-list",
                 cls="item-list",
             ),
+            P("Click a name to rename it. Each profile has its own todos and chat history.", cls="hint"),
         )
 
     @route.post("")

@@ -60,7 +60,7 @@ class TodosApp(Plugin):
                 # The drag-and-drop script fires "reordered"; the hidden inputs give the order.
                 hx_post="/todos/reorder",
                 hx_trigger="reordered",
-                hx_include="find input[name='order']",
+                hx_include="this",  # htmx 2 sends every input inside the list
                 hx_swap="none",
             ),
             P("Nothing to do yet. Add a todo above.", cls="empty-hint"),
