@@ -66,10 +66,11 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
         canonical=False,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         middleware=[
-            # Outermost first: refuse foreign hosts/origins before anything else runs.
+            # Outermost first. Security headers go on every answer, refusals included; then
+            # foreign hosts/origins are refused before anything else runs.
+            Middleware(SecurityHeadersMiddleware),
             Middleware(LocalOnlyMiddleware, allowed_hosts=_extra_allowed_hosts(settings)),
             Middleware(RequestSizeLimitMiddleware),
-            Middleware(SecurityHeadersMiddleware),
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -30,12 +30,15 @@ def is_wsl() -> bool:
         return False
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def open_when_ready(url: str, timeout: float = 30.0) -> None:
     def wait_then_open():
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(url, timeout=1).close()
+                _DIRECT.open(url, timeout=1).close()  # never through $http_proxy: the app is local
                 break
             except Exception:
                 time.sleep(0.2)

@@ -69,36 +69,62 @@ def run(args) -> int:
             "so anyone who can reach this address can use it.",
             file=sys.stderr,
         )
+    return _serve_live(settings, args.open) if settings.live else _serve(settings, args.open)
+
+
+def _build_app(settings: Settings):
+    """(the app, None), or (None, the one-line reason it cannot start)."""
+    from .._app import create_app
+
+    sqlite_log = logging.getLogger("apsw")
+    sqlite_log.disabled = True  # SQLite's own log line would repeat the error as a second line
+    try:
+        return create_app(settings), None
+    except PluginError as error:
+        return None, str(error)
+    except Exception as error:  # the database file cannot be opened, for instance
+        return None, f"cannot start: {type(error).__name__}: {error}"
+    finally:
+        sqlite_log.disabled = False
+
+
+def _announce(settings: Settings, open_browser: bool) -> None:
     print(f"{settings.app_name} is running on {settings.url}  (data: {settings.database_path})  Ctrl+C stops it.")
     sys.stdout.flush()
-    if args.open:
+    if open_browser:
         browser.open_when_ready(settings.url)
-    return _serve_live(settings) if settings.live else _serve(settings)
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, open_browser: bool = False) -> int:
     import uvicorn
 
-    from .._app import create_app
     from . import fail
 
-    try:
-        app = create_app(settings)
-    except PluginError as error:
-        return fail(str(error))
-    except Exception as error:  # the database file cannot be opened, for instance
-        return fail(f"cannot start: {type(error).__name__}: {error}")
+    app, problem = _build_app(settings)
+    if problem:
+        return fail(problem)
+    _announce(settings, open_browser)
     _quiet_logging()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
 
 
-def _serve_live(settings: Settings) -> int:
+def _serve_live(settings: Settings, open_browser: bool = False) -> int:
     """Run under uvicorn's reloader: a change to a .py file of the app or its plugins restarts
     the server; the page's /live-reload socket closes and the page reloads itself."""
     import uvicorn
 
     import pipulate
+
+    from . import fail
+
+    # Build the app once here: a start-up error is then one line and an exit, not a traceback
+    # in the reloader's child while the reloader waits for a file to change.
+    app, problem = _build_app(settings)
+    if problem:
+        return fail(problem)
+    app.state.core.db.close()
+    _announce(settings, open_browser)
 
     os.environ.update(settings.to_environment())
     os.environ.pop("PIPULATE_CONFIG", None)  # everything is in the PIPULATE_* variables now

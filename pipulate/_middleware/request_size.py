@@ -20,7 +20,7 @@ class RequestSizeLimitMiddleware:
         for key, value in scope["headers"]:
             if key.lower() == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
-                    return await _send_413(send, self.max_bytes)
+                    return await _send_413(scope, send, self.max_bytes)
         received = 0
         response_started = False
 
@@ -43,14 +43,22 @@ class RequestSizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await _send_413(send, self.max_bytes)
+                await _send_413(scope, send, self.max_bytes)
 
 
-async def _send_413(send, limit: int) -> None:
-    body = f"Request too large: the limit is {limit} bytes. Nothing was saved.".encode()
+async def _send_413(scope, send, limit: int) -> None:
+    message = f"Request too large: the limit is {limit} bytes. Nothing was saved."
+    headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    if any(key.lower() == b"hx-request" for key, _ in scope["headers"]):
+        # Like every other error of the app: shown in the page's message area, not swapped
+        # into the form's target.
+        message = f'<div class="message error" role="alert">{message}</div>'
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"hx-retarget", b"#flash"),
+                   (b"hx-reswap", b"innerHTML")]
+    body = message.encode()
     await send({
         "type": "http.response.start",
         "status": 413,
-        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
     })
     await send({"type": "http.response.body", "body": body})

@@ -33,7 +33,7 @@ class RunningServer:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10, **kwargs)
+        return httpx.Client(base_url=self.url, timeout=10, trust_env=False, **kwargs)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -86,7 +86,7 @@ def wait_until_ready(server: RunningServer, timeout: float = 30) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         try:
-            if httpx.get(server.url + "/", timeout=1).status_code == 200:
+            if httpx.get(server.url + "/", timeout=1, trust_env=False).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
