@@ -15,7 +15,7 @@ import httpx
 
 from ._http import make_timeout
 from .embedded import EmbeddedBackend, llama_cpp_available
-from .errors import BackendUnreachable, LLMError, ollama_hint
+from .errors import BackendTimeout, BackendUnreachable, LLMError, ollama_hint
 from .ollama import OllamaBackend
 from .openai import OpenAICompatibleBackend
 
@@ -27,9 +27,18 @@ def resolve_llm_url(configured: str = "", environ=None) -> str:
     url = configured or environ.get("PIPULATE_LLM_URL") or environ.get("OLLAMA_HOST") or DEFAULT_LLM_URL
     url = url.strip().rstrip("/")
     if "://" not in url:
-        url = f"http://{url}"  # OLLAMA_HOST is often just host:port
+        url = f"http://{_ollama_host_port(url)}"  # OLLAMA_HOST is often just host or host:port
     # Ollama listens on 0.0.0.0 when told to; we reach it on loopback.
     return url.replace("://0.0.0.0", "://127.0.0.1")
+
+
+def _ollama_host_port(address: str) -> str:
+    """host[:port][/path] as Ollama reads OLLAMA_HOST: no host means 127.0.0.1, no port 11434."""
+    host_port, slash, path = address.partition("/")
+    host, colon, port = host_port.rpartition(":")
+    if not colon or "]" in port:  # no port (an IPv6 literal's colons are inside its brackets)
+        host, port = host_port, "11434"
+    return f"{host or '127.0.0.1'}:{port}{slash}{path}"
 
 
 class ModelServer:
@@ -43,7 +52,9 @@ class ModelServer:
         self._backend = None
 
     async def backend(self):
-        if self._backend is None:
+        # The embedded model only stands in while no server answers: look again each time (a
+        # refused connection on localhost costs a millisecond), so a server started later is used.
+        if self._backend is None or self._backend is self.embedded:
             self._backend = await self._detect()
         return self._backend
 
@@ -64,11 +75,21 @@ class ModelServer:
                 ollama_hint("MODEL").replace("MODEL", "a model")
                 + " Or set --llm-url / PIPULATE_LLM_URL to an OpenAI-compatible server.",
             ) from None
+        except httpx.TimeoutException:
+            raise BackendTimeout(
+                f"The server at {self.url} accepted the connection but did not answer within 2 seconds.",
+                "It may be hung or overloaded; check it, then try again.",
+            ) from None
         except httpx.HTTPError as error:
-            raise LLMError(f"Asking {self.url} what it is failed: {error}") from None
+            raise LLMError(f"Asking {self.url} what it is failed: {error!r}") from None
 
     async def models(self) -> list[str]:
-        return await (await self.backend()).models()
+        backend = await self.backend()
+        try:
+            return await backend.models()
+        except LLMError:
+            self.forget()  # as after a failed chat: the next call detects again
+            raise
 
     async def stream_chat(self, model: str, messages: list[dict]):
         backend = await self.backend()

@@ -28,11 +28,12 @@ def llama_cpp_available() -> bool:
 class EmbeddedBackend:
     kind = "embedded"
 
-    def __init__(self, model_file: Path, threads: int = 2, context_tokens: int = 2048) -> None:
+    def __init__(self, model_file: Path, threads: int = 2, context_tokens: int = 2048, max_reply_tokens: int = 512) -> None:
         self.model_file = Path(model_file)
         self.url = f"embedded:{self.model_file.name}"
         self._threads = threads
         self._context_tokens = context_tokens
+        self._max_reply_tokens = max_reply_tokens
         self._llama = None
         self._lock = asyncio.Lock()
 
@@ -67,7 +68,8 @@ class EmbeddedBackend:
 
             def generate():
                 try:
-                    for chunk in llama.create_chat_completion(messages=messages, stream=True):
+                    chunks = llama.create_chat_completion(messages=messages, stream=True, max_tokens=self._max_reply_tokens)
+                    for chunk in chunks:
                         if stop.is_set():
                             break
                         content = chunk["choices"][0]["delta"].get("content")
@@ -86,5 +88,12 @@ class EmbeddedBackend:
                     yield item
             finally:
                 stop.set()
-                # Keep the lock until the thread has let go of the model.
-                await asyncio.shield(worker)
+                # Keep the lock until the thread has let go of the model, even if cancelled again.
+                cancelled = False
+                while not worker.done():
+                    try:
+                        await asyncio.shield(worker)
+                    except asyncio.CancelledError:
+                        cancelled = True
+                if cancelled:
+                    raise asyncio.CancelledError
