@@ -1,34 +1,43 @@
 """Pipulate: a local-first web-app framework on FastHTML.
 
-The public API is what this module exports; everything in `pipulate._*` may change.
+The public API is what this module exports; everything in `pipulate._*` may change. Names load
+on first use, so the command line (`pipulate doctor`) starts without FastHTML or numpy.
 """
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-from ._app import create_app
-from ._config import ConfigError, Settings, load_settings
-from ._database import Table, migrate, open_database
-from ._errors import NotFound, UserError, clean_text
-from ._plugins import Plugin, PluginError, route
-from ._profiles import Profile, Profiles
-from ._store import Store
+# public name -> the private module that defines it
+_EXPORTS = {
+    "create_app": "._app",
+    "ConfigError": "._config",
+    "Settings": "._config",
+    "load_settings": "._config",
+    "Table": "._database",
+    "migrate": "._database",
+    "open_database": "._database",
+    "NotFound": "._errors",
+    "UserError": "._errors",
+    "clean_text": "._errors",
+    "Plugin": "._plugins",
+    "PluginError": "._plugins",
+    "route": "._plugins",
+    "Profile": "._profiles",
+    "Profiles": "._profiles",
+    "Store": "._store",
+}
 
-__all__ = [
-    "ConfigError",
-    "NotFound",
-    "Plugin",
-    "PluginError",
-    "Profile",
-    "Profiles",
-    "Settings",
-    "Store",
-    "Table",
-    "UserError",
-    "__version__",
-    "clean_text",
-    "create_app",
-    "load_settings",
-    "migrate",
-    "open_database",
-    "route",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'pipulate' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

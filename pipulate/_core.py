@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from fastlite.core import Database
+if TYPE_CHECKING:
+    from fastlite.core import Database
+
+from dataclasses import dataclass, field
 
 from ._chat.pages import Pages
 from ._chat.queue import Chat

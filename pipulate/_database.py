@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastlite import database
-from fastlite.core import Database
+if TYPE_CHECKING:  # fastlite (and numpy under it) load only when a database is opened
+    from fastlite.core import Database
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def open_database(path: Path) -> Database:
 
     fastlite turns WAL on. synchronous stays FULL, so a row is on disk before its answer leaves.
     """
+    from fastlite import database
+
     path.parent.mkdir(parents=True, exist_ok=True)  # fastlite creates only one missing level
     db = database(path)
     # Several processes may share the file (a notebook and the server): wait rather than fail.

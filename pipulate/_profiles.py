@@ -6,9 +6,12 @@ object), and the selected profile lives in the store, so it survives reloads and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fastlite.core import Database
+if TYPE_CHECKING:
+    from fastlite.core import Database
+
+from dataclasses import dataclass
 
 from ._errors import NotFound, UserError, clean_text
 from ._store import Store

@@ -12,10 +12,13 @@ Every write is its own committed statement: it survives a reload, a restart and 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastlite.core import Database
+
 import json
 from collections.abc import Iterator, MutableMapping
-
-from fastlite.core import Database
 
 _MISSING = object()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastlite.core import Database
+
 import time
 from dataclasses import dataclass
-
-from fastlite.core import Database
 
 # The table is declared with the core's tables in pipulate/_database.py.
 # Roles: "user" and "assistant" go to the model; "notice" (chatq messages) is shown, not sent.

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import serve
+from . import doctor, serve
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pipulate {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     serve.add_parser(commands)
+    doctor.add_parser(commands)
     return parser
 
 
