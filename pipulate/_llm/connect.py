@@ -15,7 +15,7 @@ import httpx
 
 from ._http import make_timeout
 from .embedded import EmbeddedBackend, llama_cpp_available
-from .errors import BackendTimeout, BackendUnreachable, LLMError, ollama_hint
+from .errors import BackendTimeout, BackendUnreachable, LLMError
 from .ollama import OllamaBackend
 from .openai import OpenAICompatibleBackend
 
@@ -72,8 +72,8 @@ class ModelServer:
                 return self.embedded
             raise BackendUnreachable(
                 f"No model server answers at {self.url}.",
-                ollama_hint("MODEL").replace("MODEL", "a model")
-                + " Or set --llm-url / PIPULATE_LLM_URL to an OpenAI-compatible server.",
+                "Start Ollama with `ollama serve` (and `ollama pull` a model), "
+                "or set --llm-url / PIPULATE_LLM_URL to an OpenAI-compatible server.",
             ) from None
         except httpx.TimeoutException:
             raise BackendTimeout(

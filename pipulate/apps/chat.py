@@ -119,7 +119,7 @@ class ChatApp(Plugin):
         text = text.strip()
         if len(text) > MESSAGE_LIMIT:
             raise UserError(f"That message is {len(text)} characters; the limit is {MESSAGE_LIMIT}. It was not sent.")
-        if any(task.get_name() == "reply" for task in page.tasks):
+        if any(task.get_name() == "reply" and not task.done() for task in page.tasks):
             raise UserError("A reply is still coming: wait for it, or press Stop.")
         profile = self.core.profiles.selected()
         self.history.add(profile.id, "user", text)
@@ -129,6 +129,9 @@ class ChatApp(Plugin):
             + streaming_state_html(True)
         )
         page.start(self.reply(page, profile.id, reply_id), name="reply")
+        # Let the reply task start (and enter its try/finally) before the next frame is read:
+        # a Stop read in the same breath would otherwise cancel it before it could answer.
+        await asyncio.sleep(0)
 
     @route.socket("stop")
     async def on_stop(self, page, frame):
@@ -157,7 +160,10 @@ class ChatApp(Plugin):
             text = "".join(parts)
             if text:
                 self.history.add(profile_id, "assistant", text, status)
-            final = message_html("assistant", text, element_id=reply_id, status=status, oob=True)
+            if text or failure is None:
+                final = message_html("assistant", text, element_id=reply_id, status=status, oob=True)
+            else:  # nothing arrived: no empty bubble, just the error below
+                final = f'<div id="{reply_id}" hx-swap-oob="delete"></div>'
             if failure is not None:
                 final += error_html(failure.user_text())
             await page.send(final + streaming_state_html(False))
@@ -168,7 +174,10 @@ class ChatApp(Plugin):
     async def models(self):
         current = self.model()
         try:
-            names = await self.model_server.models()
+            # Some servers (llama.cpp's) hold /v1/models while they generate: don't hang the picker.
+            names = await asyncio.wait_for(self.model_server.models(), timeout=3)
+        except TimeoutError:
+            return Option(current, value=current, selected=True, title="The model server is busy; try again.")
         except LLMError as error:
             return Option(current, value=current, selected=True, title=f"Model server unavailable: {error.user_text()}")
         if current not in names:
