@@ -1,0 +1,47 @@
+# `nix flake check` builds these on a machine with the network (nothing here downloads at
+# build time: the sandbox has no network, only loopback).
+{
+  pkgs,
+  lib,
+  py, # nix/python.nix's result
+  src, # the Pipulate checkout
+}:
+{
+  # The env `nix run` uses: numpy (a compiled extension) and the package import.
+  numpy = pkgs.runCommand "pipulate-numpy-import" { } ''
+    ${py.appEnv}/bin/python -c 'import numpy, pipulate; print("numpy", numpy.__version__)'
+    touch $out
+  '';
+
+  # The tests that need no network, browser or model. tests/browser needs Chromium and
+  # tests/nix needs nix itself (neither is in the sandbox); tests that need the SmolLM2 model
+  # or llama.cpp's server skip, since CI is unset here (under CI=true a skip fails). Servers
+  # the tests start bind 127.0.0.1, which the sandbox has.
+  pytest = pkgs.runCommand "pipulate-pytest" { nativeBuildInputs = [ py.devEnv ]; } ''
+    cp -r ${src} source
+    chmod -R u+w source
+    cd source
+    export HOME="$TMPDIR"
+    unset CI
+    python -m pytest -q -p no:cacheprovider --ignore=tests/browser --ignore=tests/nix tests
+    touch $out
+  '';
+
+  # The .nix files are nixfmt-formatted (`nix fmt` fixes them).
+  format =
+    let
+      nixFiles = builtins.path {
+        name = "pipulate-nix-files";
+        path = src;
+        filter = path: type: type == "directory" || lib.hasSuffix ".nix" (toString path);
+      };
+    in
+    pkgs.runCommand "pipulate-nixfmt-check" { nativeBuildInputs = [ pkgs.nixfmt-tree ]; } ''
+      cp -r ${nixFiles} tree
+      chmod -R u+w tree
+      cd tree
+      export HOME="$TMPDIR"
+      treefmt --ci --tree-root "$PWD" --walk filesystem
+      touch $out
+    '';
+}

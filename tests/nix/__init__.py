@@ -1,0 +1,1 @@
+"""Tests of the Nix flake (flake.nix, nix/*.nix), evaluated offline against tests/nix/stub-nixpkgs."""

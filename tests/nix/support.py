@@ -1,0 +1,52 @@
+"""Helpers for the flake tests: a throw-away git copy of the repository (a flake sees only files
+git tracks), the options that swap in the stand-in nixpkgs, and running nix."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STUB = "tests/nix/stub-nixpkgs"
+HOW_TO_GET_NIX = (
+    "apt-get install -y nix-bin (Debian/Ubuntu; ./scripts/test does it in CI), or https://nixos.org/download"
+)
+
+
+def project_files() -> list[str]:
+    """The repository's tracked files plus new ones not ignored: what the lead would commit."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    return [name for name in listed if (ROOT / name).is_file()]
+
+
+def make_git_copy(destination: Path) -> Path:
+    """Copy the project's files into DESTINATION and `git add` them all (no commit is needed)."""
+    for name in project_files():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    git_add_all(destination)
+    return destination
+
+
+def git_add_all(folder: Path) -> None:
+    if not (folder / ".git").exists():
+        subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+
+
+def stub_override(flake_dir: Path) -> list[str]:
+    """Options that replace the real nixpkgs with the stand-in and leave flake.lock alone."""
+    return ["--no-write-lock-file", "--override-input", "nixpkgs", f"path:{flake_dir / STUB}"]
+
+
+def run_nix(args: list[str], cwd: Path, env: dict[str, str], *, timeout: float = 300, check: bool = True):
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}", pytrace=False)
+    return result

@@ -1,0 +1,55 @@
+"""pyproject.toml, nix/python-packages.json and the stub's python3.pkgs cannot drift apart.
+
+Every Python dependency the Nix shells use (the dependencies and the test and local-llm extras)
+has an entry in python-packages.json, every entry is still used, and each maps to a name the
+stub's python package set has. The stub promises (comment in its packages.nix) to hold only real
+nixpkgs names, so a name here is one nixpkgs has too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+from .support import ROOT, STUB, run_nix
+
+
+def normalize(spec: str) -> str:
+    """The PEP 503 name of a requirement, as nix/python.nix computes it."""
+    name = re.match(r"\s*([A-Za-z0-9._-]+)", spec).group(1)
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def nix_dependencies() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    return {normalize(spec) for spec in project["dependencies"] + extras["test"] + extras["local-llm"]}
+
+
+def mapping() -> dict[str, str]:
+    return json.loads((ROOT / "nix" / "python-packages.json").read_text())["packages"]
+
+
+def test_normalize_matches_what_python_nix_does():
+    assert normalize("llama-cpp-python[server]==0.3.36") == "llama-cpp-python"
+    assert normalize("Python_FastHTML==0.14.14") == "python-fasthtml"
+
+
+def test_every_dependency_has_an_entry_and_every_entry_is_used():
+    assert set(mapping()) == nix_dependencies()
+
+
+def test_every_entry_names_a_package_of_the_stub(nix_env):
+    expression = (
+        f"builtins.attrNames (import ./{STUB}/packages.nix "
+        f'{{ lib = import ./{STUB}/lib.nix; system = "x86_64-linux"; }}).python3.pkgs'
+    )
+    out = run_nix(["nix-instantiate", "--eval", "--strict", "--json", "--expr", expression], ROOT, nix_env).stdout
+    stub_names = set(json.loads(out))
+    missing = {name: attr for name, attr in mapping().items() if attr not in stub_names}
+    assert not missing, f"add these (real nixpkgs names only) to {STUB}/packages.nix: {missing}"
+
+
+def test_the_stub_keeps_its_promise_comment():
+    assert "PROMISE: every attribute name here" in (ROOT / STUB / "packages.nix").read_text()
