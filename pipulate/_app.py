@@ -12,7 +12,8 @@ import secrets
 
 from fasthtml.common import FastHTML, Title
 from starlette.middleware import Middleware
-from starlette.routing import Mount, WebSocketRoute
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -20,7 +21,7 @@ from ._chat.history import ChatHistory
 from ._chat.pages import Pages
 from ._chat.queue import Chat
 from ._chat.socket import PageSocket
-from ._config import Settings, load_settings
+from ._config import LOGO_TYPES, Settings, load_settings
 from ._core import Core
 from ._database import CORE_TABLES, migrate, open_database
 from ._middleware import LocalOnlyMiddleware, RequestSizeLimitMiddleware, SecurityHeadersMiddleware
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     app.routes.append(WebSocketRoute("/ws", PageSocket(pages, core.socket_actions).endpoint))
     if settings.live:
         app.routes.append(WebSocketRoute("/live-reload", _live_reload_socket))
+    if settings.logo is not None:
+        app.routes.append(Route("/brand-logo", _brand_logo(settings), methods=["GET"]))
 
     for cls in plugin_classes:
         plugin = cls(core)
@@ -130,6 +133,16 @@ async def _live_reload_socket(websocket: WebSocket):
             await websocket.receive_text()
     except WebSocketDisconnect:
         pass
+
+
+def _brand_logo(settings: Settings):
+    async def brand_logo(request):
+        # Read where the config points at each request: a variant may swap its logo file.
+        if not settings.logo.is_file():
+            return Response("No logo file.", status_code=404)
+        return FileResponse(settings.logo, media_type=LOGO_TYPES[settings.logo.suffix.lower()])
+
+    return brand_logo
 
 
 def _extra_allowed_hosts(settings: Settings) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 CONFIG_FILE_NAME = "pipulate.toml"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
 class ConfigError(ValueError):
@@ -32,6 +33,7 @@ class Settings:
     data_dir: Path = Path("data")
     plugin_dirs: tuple[Path, ...] = (Path("plugins"),)
     accent_color: str = "#2f6d5a"
+    logo: Path | None = None  # an .svg/.png/.jpg/.webp shown before the app name (and as the icon)
     # Extra names the Host header may carry (for someone who binds another interface on purpose).
     allowed_hosts: tuple[str, ...] = ()
     live: bool = False
@@ -79,6 +81,7 @@ class Settings:
             "PIPULATE_DATA_DIR": str(self.data_dir),
             "PIPULATE_PLUGIN_DIRS": os.pathsep.join(str(p) for p in self.plugin_dirs),
             "PIPULATE_ACCENT_COLOR": self.accent_color,
+            "PIPULATE_LOGO": str(self.logo or ""),
             "PIPULATE_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "PIPULATE_LIVE": "1" if self.live else "0",
             "PIPULATE_LLM_URL": self.llm_url,
@@ -105,6 +108,7 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "data_dir": ("PIPULATE_DATA_DIR", Path),
     "plugin_dirs": ("PIPULATE_PLUGIN_DIRS", tuple),
     "accent_color": ("PIPULATE_ACCENT_COLOR", str),
+    "logo": ("PIPULATE_LOGO", Path),
     "allowed_hosts": ("PIPULATE_ALLOWED_HOSTS", tuple),
     "live": ("PIPULATE_LIVE", bool),
     "llm_url": ("PIPULATE_LLM_URL", str),
@@ -167,7 +171,7 @@ def _read_config_file(path: Path) -> dict:
         kind = _FIELDS[name][1]
         values[name] = _from_file(path, name, value, kind)
     base = path.parent
-    for name in ("data_dir", "model_file"):
+    for name in ("data_dir", "model_file", "logo"):
         if name in values and not values[name].is_absolute():
             values[name] = base / values[name]
     if "plugin_dirs" in values:
@@ -240,6 +244,8 @@ def _validate(settings: Settings) -> None:
         )
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", settings.accent_color):
         raise ConfigError(f"accent_color must look like #2f6d5a, not {settings.accent_color!r}")
+    if settings.logo is not None and settings.logo.suffix.lower() not in LOGO_TYPES:
+        raise ConfigError(f"logo must be one of {', '.join(LOGO_TYPES)}, not {settings.logo.name!r}")
     if not 256 <= settings.chat_context_tokens <= 1_000_000:
         raise ConfigError(f"chat_context_tokens must be between 256 and 1000000, not {settings.chat_context_tokens}")
     if not 0 < settings.llm_timeout <= 3600:

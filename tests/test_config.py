@@ -93,3 +93,26 @@ def test_ipv6_url():
 
 def test_default_plugin_folder_is_relative_to_cwd():
     assert load_settings(environ={}).plugin_dirs == (Path("plugins"),)
+
+
+def test_logo_is_relative_to_the_config_file_and_checked(tmp_path):
+    config = tmp_path / "pipulate.toml"
+    config.write_text('logo = "brand/logo.svg"\n')
+    assert load_settings(config, environ={}).logo == tmp_path / "brand" / "logo.svg"
+    config.write_text('logo = "logo.exe"\n')
+    with pytest.raises(ConfigError, match="logo must be one of"):
+        load_settings(config, environ={})
+
+
+def test_logo_is_served_and_shown(tmp_path):
+    from starlette.testclient import TestClient
+
+    from pipulate import create_app
+
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>')
+    settings = Settings(data_dir=tmp_path / "data", plugin_dirs=(), logo=logo)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:5001") as client:
+        assert 'src="/brand-logo"' in client.get("/").text
+        answer = client.get("/brand-logo")
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")

@@ -17,6 +17,7 @@ from fasthtml.common import (
     Head,
     Header,
     Html,
+    Img,
     Label,
     Link,
     Main,
@@ -63,12 +64,17 @@ def page(core, active, panel, asides=(), live: bool = False) -> Html:
             Meta(name="htmx-config", content=json.dumps(HTMX_CONFIG)),
             Title(page_title(core, active)),
             Link(rel="stylesheet", href=static_url("pipulate.css")),
-            Link(rel="icon", href=static_url("favicon.svg"), type="image/svg+xml"),
+            Link(rel="icon", href="/brand-logo" if settings.logo else static_url("favicon.svg")),
             *[Script(src=static_url(name), defer=True) for name in scripts],
         ),
         Body(
             Header(
-                A(settings.app_name, href="/", cls="brand"),
+                A(
+                    Img(src="/brand-logo", alt="", cls="brand-logo") if settings.logo else None,
+                    settings.app_name,
+                    href="/",
+                    cls="brand",
+                ),
                 app_menu(core, active.name),
                 profile_switcher(core),
                 cls="topbar",
