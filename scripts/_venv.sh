@@ -3,6 +3,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# llama-cpp-python (a test extra) compiles llama.cpp when no wheel fits. Its default
+# -march=native build crashed on some CPUs; these flags build a portable library instead
+# (about 3 minutes on 2 cores). Set here so every script that installs gets them.
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF}"
 VENV="${PIPULATE_VENV:-$ROOT/.venv}"
 
 find_python() {
