@@ -42,7 +42,8 @@ CORE_TABLES = (
 
 
 def open_database(path: Path) -> Database:
-    """Open (or create) the app's SQLite file. One connection serves the whole app.
+    """Open (or create) the app's SQLite file, with the core's tables in place. One connection
+    serves the whole app; a notebook may open the same file (WAL lets them share it).
 
     fastlite turns WAL on. synchronous stays FULL, so a row is on disk before its answer leaves.
     """
@@ -53,6 +54,7 @@ def open_database(path: Path) -> Database:
     # Several processes may share the file (a notebook and the server): wait rather than fail.
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
+    migrate(db, CORE_TABLES)
     return db
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import doctor, serve
+from . import doctor, new, serve, upgrade
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     serve.add_parser(commands)
     doctor.add_parser(commands)
+    new.add_parser(commands)
+    upgrade.add_parser(commands)
     return parser
 
 

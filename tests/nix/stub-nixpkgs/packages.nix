@@ -61,6 +61,7 @@ let
 
   pythonPackages =
     lib.genAttrs [
+      "copier"
       "fastlite"
       "httpx"
       "jupyterlab"
