@@ -60,9 +60,12 @@ def server(tmp_path):
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """A Playwright Chromium browser (Debian's /usr/bin/chromium here)."""
+    """A Playwright Chromium browser (Debian's /usr/bin/chromium here).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, which would break later tests that call asyncio.run()."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
