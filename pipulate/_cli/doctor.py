@@ -10,10 +10,9 @@ import json
 import shutil
 import sys
 import textwrap
-from pathlib import Path
 
-from .._config import ConfigError, load_settings
-from .serve import _port
+from .._config import ConfigError
+from .settings_options import add_settings_options, settings_from_options
 
 LABELS = {
     "python": "Python",
@@ -35,13 +34,7 @@ def add_parser(commands) -> None:
         description="Check Python, numpy, SQLite, the data dir, the port, the model server and Nix.",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--host", help="address serve would bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, help="port serve would use (default 5001, or the brand's)")
-    parser.add_argument("--data-dir", type=Path, help="folder of the SQLite file (default ./data)")
-    parser.add_argument("--config", type=Path, help="settings file (default ./pipulate.toml)")
-    parser.add_argument("--llm-url", help="model server (default $PIPULATE_LLM_URL, $OLLAMA_HOST, http://127.0.0.1:11434)")
-    parser.add_argument("--model", help="chat model (default $PIPULATE_MODEL, else the brand's)")
-    parser.add_argument("--model-file", type=Path, help="GGUF file for the embedded model (pipulate[local-llm])")
+    add_settings_options(parser)  # the same as serve's: doctor checks what serve would use
     parser.set_defaults(run=run)
 
 
@@ -50,15 +43,7 @@ def run(args) -> int:
     from . import fail
 
     try:
-        settings = load_settings(
-            config_file=args.config,
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            llm_url=args.llm_url,
-            model=args.model,
-            model_file=args.model_file,
-        )
+        settings = settings_from_options(args)
     except ConfigError as error:
         return fail(str(error), 2)
     checks = run_checks(settings)

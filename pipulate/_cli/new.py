@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .serve import _port
+from .settings_options import port_number
 
 
 def add_parser(commands) -> None:
@@ -20,7 +20,7 @@ def add_parser(commands) -> None:
     parser.add_argument("variant", metavar="VARIANT", help=f"one of {', '.join(VARIANTS)}")
     parser.add_argument("directory", metavar="DIR", type=Path, help="a new (or empty) folder")
     parser.add_argument("--name", help="the brand, e.g. \"Acme Tools\" (default: the variant's name)")
-    parser.add_argument("--port", type=_port, default=5001, help="the app's port (default 5001)")
+    parser.add_argument("--port", type=port_number, default=5001, help="the app's port (default 5001)")
     parser.add_argument("--model", help="the chat's default model (default: the variant's)")
     parser.add_argument("--accent-color", help="accent colour, #rrggbb (default: the variant's)")
     parser.add_argument("--logo", type=Path, help="an .svg, .png, .jpg or .webp file, copied to brand/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import errno
 import logging
 import os
@@ -11,49 +10,25 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .._config import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
+from .._config import LOOPBACK_HOSTS, ConfigError, Settings
 from .._plugins import PluginError
 from . import browser
+from .settings_options import add_settings_options, settings_from_options
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("serve", help="run the app", description="Run the app in the browser.")
-    parser.add_argument("--host", help="address to bind (default 127.0.0.1; anything else has no login!)")
-    parser.add_argument("--port", type=_port, help="port (default 5001, or the brand's)")
-    parser.add_argument("--data-dir", type=Path, help="folder of the SQLite file (default ./data)")
-    parser.add_argument("--config", type=Path, help="settings file (default ./pipulate.toml)")
+    add_settings_options(parser)
     parser.add_argument("--live", action="store_true", default=None, help="reload the page when a .py file changes")
     parser.add_argument("--open", action="store_true", help="open the app in the browser")
-    parser.add_argument("--llm-url", help="model server (default $PIPULATE_LLM_URL, $OLLAMA_HOST, http://127.0.0.1:11434)")
-    parser.add_argument("--model", help="chat model (default $PIPULATE_MODEL, else the brand's)")
-    parser.add_argument("--model-file", type=Path, help="GGUF file for the embedded model (pipulate[local-llm])")
     parser.set_defaults(run=run)
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be a number, not {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {port}")
-    return port
 
 
 def run(args) -> int:
     from . import fail
 
     try:
-        settings = load_settings(
-            config_file=args.config,
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            live=args.live,
-            llm_url=args.llm_url,
-            model=args.model,
-            model_file=args.model_file,
-        )
+        settings = settings_from_options(args, live=args.live)
     except ConfigError as error:
         return fail(str(error), 2)
     problem = (
