@@ -24,6 +24,8 @@ class Table:
     columns: dict[str, type]
     primary_key: str = "id"
     defaults: dict[str, object] = field(default_factory=dict)
+    # Each entry is the columns of one index, e.g. (("profile_id", "position"),).
+    indexes: tuple[tuple[str, ...], ...] = ()
 
 
 # The tables every app has, whatever plugins are installed.
@@ -37,6 +39,7 @@ CORE_TABLES = (
         "chat_messages",
         {"id": int, "profile_id": int, "role": str, "content": str, "status": str, "created_at": float},
         defaults={"status": "complete"},
+        indexes=(("profile_id", "id"),),
     ),
 )
 
@@ -73,6 +76,10 @@ def migrate(db: Database, tables: tuple[Table, ...] | list[Table]) -> None:
             defaults=table.defaults or None,
             transform=True,
         )
+        for columns in table.indexes:
+            name = f"idx_{table.name}_{'_'.join(columns)}"
+            listed = ", ".join(f"[{column}]" for column in columns)
+            db.execute(f"CREATE INDEX IF NOT EXISTS [{name}] ON [{table.name}] ({listed})")
         if before is None:
             continue
         # Rows that predate a new column get its default, not NULL.

@@ -24,7 +24,7 @@ from .._chat.fragments import (
     token_html,
 )
 from .._errors import UserError
-from .._llm import LLMError, ModelServer, resolve_llm_url
+from .._llm.errors import LLMError
 from .._plugins import Plugin, route
 
 MESSAGE_LIMIT = 4000  # characters; longer messages are refused before reaching the model
@@ -40,12 +40,22 @@ class ChatApp(Plugin):
     def __init__(self, core) -> None:
         super().__init__(core)
         settings = core.settings
-        self.model_server = ModelServer(
-            resolve_llm_url(settings.llm_url), model_file=settings.model_file, read_timeout=settings.llm_timeout
-        )
+        self._model_server = None
         self.system_prompt = settings.system_prompt or (
             f"You are the assistant inside {settings.app_name}, a local app. Answer briefly and plainly."
         )
+
+    @property
+    def model_server(self):
+        """The model server client, made on first use (httpx loads only when someone chats)."""
+        if self._model_server is None:
+            from .._llm.connect import ModelServer, resolve_llm_url
+
+            settings = self.core.settings
+            self._model_server = ModelServer(
+                resolve_llm_url(settings.llm_url), model_file=settings.model_file, read_timeout=settings.llm_timeout
+            )
+        return self._model_server
 
     @property
     def history(self):
@@ -198,4 +208,5 @@ class ChatApp(Plugin):
         return ""
 
     async def shutdown(self) -> None:
-        await self.model_server.aclose()
+        if self._model_server is not None:
+            await self._model_server.aclose()

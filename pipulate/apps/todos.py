@@ -33,6 +33,8 @@ class TodosApp(Plugin):
             "todos",
             {"id": int, "profile_id": int, "title": str, "done": bool, "position": int},
             defaults={"done": False, "position": 0},
+            # Every query is per profile, in order: the list, and max(position) on each add.
+            indexes=(("profile_id", "position"),),
         ),
     )
 
