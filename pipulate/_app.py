@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     settings = settings or load_settings()
     plugin_classes = discover_plugins(settings.plugin_dirs) if plugins is None else plugins
 
-    db = open_database(settings.database_path)  # the core's tables are created/migrated here
+    db = open_database(settings.database_path, settings.synchronous)  # the core's tables are created/migrated here
     plugin_tables = [table for cls in plugin_classes for table in cls.tables]
     taken = {table.name for table in CORE_TABLES} & {table.name for table in plugin_tables}
     if taken:

@@ -33,6 +33,9 @@ class Settings:
     data_dir: Path = Path("data")
     plugin_dirs: tuple[Path, ...] = (Path("plugins"),)
     accent_color: str = "#2f6d5a"
+    # "normal": a commit survives the app being killed (WAL); "full": also a power cut, at the
+    # price of an fsync (~0.3 ms, blocking) per write. See the README's Benchmarks section.
+    synchronous: str = "normal"
     logo: Path | None = None  # an .svg/.png/.jpg/.webp shown before the app name (and as the icon)
     # Extra names the Host header may carry (for someone who binds another interface on purpose).
     allowed_hosts: tuple[str, ...] = ()
@@ -82,6 +85,7 @@ class Settings:
             "PIPULATE_PLUGIN_DIRS": os.pathsep.join(str(p) for p in self.plugin_dirs),
             "PIPULATE_ACCENT_COLOR": self.accent_color,
             "PIPULATE_LOGO": str(self.logo or ""),
+            "PIPULATE_SYNCHRONOUS": self.synchronous,
             "PIPULATE_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "PIPULATE_LIVE": "1" if self.live else "0",
             "PIPULATE_LLM_URL": self.llm_url,
@@ -109,6 +113,7 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "plugin_dirs": ("PIPULATE_PLUGIN_DIRS", tuple),
     "accent_color": ("PIPULATE_ACCENT_COLOR", str),
     "logo": ("PIPULATE_LOGO", Path),
+    "synchronous": ("PIPULATE_SYNCHRONOUS", str),
     "allowed_hosts": ("PIPULATE_ALLOWED_HOSTS", tuple),
     "live": ("PIPULATE_LIVE", bool),
     "llm_url": ("PIPULATE_LLM_URL", str),
@@ -244,6 +249,8 @@ def _validate(settings: Settings) -> None:
         )
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", settings.accent_color):
         raise ConfigError(f"accent_color must look like #2f6d5a, not {settings.accent_color!r}")
+    if settings.synchronous not in ("normal", "full"):
+        raise ConfigError(f"synchronous must be 'normal' or 'full', not {settings.synchronous!r}")
     if settings.logo is not None and settings.logo.suffix.lower() not in LOGO_TYPES:
         raise ConfigError(f"logo must be one of {', '.join(LOGO_TYPES)}, not {settings.logo.name!r}")
     if not 256 <= settings.chat_context_tokens <= 1_000_000:

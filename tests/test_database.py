@@ -61,3 +61,9 @@ def test_everything_lives_in_one_file_named_after_the_brand(tmp_path):
     settings = Settings(app_name="Acme Tools", data_dir=tmp_path / "data", plugin_dirs=())
     create_app(settings)
     assert sorted(p.name for p in (tmp_path / "data").glob("*.db")) == ["acme-tools.db"]
+
+
+def test_synchronous_follows_the_setting(tmp_path):
+    # NORMAL (1) by default: WAL keeps commits across a kill (tests/system/test_durability.py).
+    assert open_database(tmp_path / "a.db").execute("PRAGMA synchronous").fetchall()[0][0] == 1
+    assert open_database(tmp_path / "b.db", "full").execute("PRAGMA synchronous").fetchall()[0][0] == 2
