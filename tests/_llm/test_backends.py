@@ -4,32 +4,21 @@ Ollama server (Ollama's native API), and the embedded in-process backend; and wh
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing
 
 import pytest
 
 from pipulate._llm import DEFAULT_LLM_URL, ModelServer, resolve_llm_url
+from tests._llm.support import model_server, run
 from tests.support.server import free_port
 
 MESSAGES = [{"role": "user", "content": "Say hello to a new user."}]
-TIME_LIMIT = 90  # seconds for any one conversation, so nothing hangs the suite
 # llama.cpp's server and the embedded backend let the model talk as long as it likes (two cores can
 # make that slow): the tests read this many fragments and then close the stream, which is itself part
 # of what they check (closing must end the reply cleanly).
 ENOUGH = 5
 
 
-def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, TIME_LIMIT))
-
-
-@asynccontextmanager
-async def model_server(url: str, **kwargs):
-    server = ModelServer(url, **kwargs)
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 async def collect(server: ModelServer, model: str, stop_after: int | None = None) -> list[str]:

@@ -6,29 +6,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing
 
 import pytest
 
 from pipulate._llm import BackendFailed, BackendTimeout, BackendUnreachable, ModelNotFound, ModelServer
+from tests._llm.support import TIME_LIMIT, model_server, run
 from tests.support.ollama_server import DIE_EXIT_CODE
 from tests.support.server import free_port
 
 MESSAGES = [{"role": "user", "content": "Tell me a short story about a lighthouse."}]
-TIME_LIMIT = 90  # seconds for any one scenario, so nothing hangs the suite
 
 
-def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, TIME_LIMIT))
-
-
-@asynccontextmanager
-async def model_server(url: str, **kwargs):
-    server = ModelServer(url, **kwargs)
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 async def collect(server: ModelServer, model: str = "smollm2", stop_after: int | None = None) -> list[str]:

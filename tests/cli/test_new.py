@@ -7,6 +7,7 @@ broken one and checks that nothing is left behind.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -133,7 +134,7 @@ def test_without_copier_it_says_how_to_install_it(tmp_path, template):
 
 
 def test_without_git_it_says_so(tmp_path, template):
-    pytest.importorskip("copier")
+    require(importlib.util.find_spec("copier") is not None, "copier", "pip install -e '.[variants]'")
     empty = tmp_path / "no-tools"
     empty.mkdir()
     env = clean_env(PATH=str(empty))
@@ -146,7 +147,7 @@ def test_without_git_it_says_so(tmp_path, template):
 
 
 def test_a_template_that_fails_to_render_leaves_nothing_behind(tmp_path, template):
-    pytest.importorskip("copier")
+    require(importlib.util.find_spec("copier") is not None, "copier", "pip install -e '.[variants]'")
     (template / "copier.yml").write_text("_subdirectory: [this is: not valid\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "add", "-A"], cwd=template, check=True)
