@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import httpx
 
 from ._http import translate_errors
 from .errors import BackendFailed, ModelNotFound
+from .plain_http import PlainHTTPStream
 
 _MODELS_CACHE_SECONDS = 30
 
@@ -43,29 +45,56 @@ class OpenAICompatibleBackend:
                 f"It has: {', '.join(available)}. Pick one of those.",
             )
         body = {"model": model, "messages": messages, "stream": True}
+        lines = self._plain_http_lines if self.url.startswith("http://") else self._httpx_lines
+        async with aclosing(lines(model, body)) as stream:
+            async for line in stream:
+                fragments, done = self._parse_event(line)
+                for fragment in fragments:
+                    yield fragment
+                if done:
+                    return
+        raise BackendFailed(f"The server at {self.url} stopped in the middle of the reply.", "Check its log; then try again.")
+
+    async def _plain_http_lines(self, model: str, body: dict):
+        """The SSE lines of a local (plain-http) server, read without httpx: see plain_http.py."""
+        read_timeout = self._client.timeout.read or 120.0
+        async with PlainHTTPStream(f"{self.url}/v1/chat/completions", body, read_timeout, self.url) as stream:
+            if stream.status != 200:
+                detail = (await stream.read_some()).decode(errors="replace")
+                raise self._answer_error(model, stream.status, detail)
+            async for line in stream.lines():
+                yield line.decode("utf-8", errors="replace")
+
+    async def _httpx_lines(self, model: str, body: dict):
         async with translate_errors(self.url):
             async with self._client.stream(
                 "POST", f"{self.url}/v1/chat/completions", json=body, headers={"Accept": "text/event-stream"}
             ) as response:
                 if response.status_code != 200:
                     detail = (await response.aread())[:300].decode(errors="replace")
-                    if response.status_code == 404:
-                        raise ModelNotFound(f"The server at {self.url} does not have the model {model!r}.", detail)
-                    raise BackendFailed(f"The server at {self.url} answered {response.status_code}: {detail}")
+                    raise self._answer_error(model, response.status_code, detail)
                 async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue  # SSE comments, event names and blank separators
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        return
-                    try:
-                        chunk = json.loads(payload)
-                    except json.JSONDecodeError:
-                        raise BackendFailed(f"The server at {self.url} sent an event that is not JSON.") from None
-                    if "error" in chunk:
-                        raise BackendFailed(f"The server at {self.url} reported: {chunk['error']}")
-                    for choice in chunk.get("choices") or ():
-                        content = (choice.get("delta") or {}).get("content")
-                        if content:
-                            yield content
-        raise BackendFailed(f"The server at {self.url} stopped in the middle of the reply.", "Check its log; then try again.")
+                    yield line
+
+    def _answer_error(self, model: str, status: int, detail: str):
+        if status == 404:
+            return ModelNotFound(f"The server at {self.url} does not have the model {model!r}.", detail)
+        return BackendFailed(f"The server at {self.url} answered {status}: {detail}")
+
+    def _parse_event(self, line: str) -> tuple[list[str], bool]:
+        """One SSE line: (the text fragments it carries, whether the stream is done)."""
+        if not line.startswith("data:"):
+            return [], False  # SSE comments, event names and blank separators
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            return [], True
+        try:
+            chunk = json.loads(payload)
+        except json.JSONDecodeError:
+            raise BackendFailed(f"The server at {self.url} sent an event that is not JSON.") from None
+        if "error" in chunk:
+            raise BackendFailed(f"The server at {self.url} reported: {chunk['error']}")
+        fragments = [
+            content for choice in chunk.get("choices") or () if (content := (choice.get("delta") or {}).get("content"))
+        ]
+        return fragments, False
