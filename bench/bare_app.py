@@ -4,11 +4,12 @@
 
 One table `todos`; GET / is a small page, POST /todos inserts one row and answers with an <li>,
 GET /todos renders every row as an <li>. No middleware, no sessions, no CDN headers. Like
-Pipulate it uses fastlite's `database()` (WAL, synchronous left at SQLite's FULL) and runs under
+Pipulate it uses fastlite's `database()` (WAL; synchronous stays at SQLite's FULL unless
+BENCH_SQLITE_SYNC_NORMAL=1, which core.py sets for its default --sync normal) and runs under
 uvicorn on 127.0.0.1 with log_level="warning" and access_log=False.
 
 BENCH_BARE_INSERT=sql makes the insert a raw `INSERT ... RETURNING` instead of fastlite's
-`table.insert()` (about 35 µs less Python per insert); the default is the idiomatic fastlite call.
+`table.insert()` (about 40 µs less Python per insert); the default is the idiomatic fastlite call.
 """
 
 from __future__ import annotations

@@ -35,6 +35,8 @@ class Chat:
         """Show `text` (Markdown, escaped) in every open page's conversation; returns how many got it."""
         if keep:
             self.history.add(self._profiles.selected().id, "notice", text)
+        if not len(self.pages):
+            return 0  # nobody to tell: skip rendering (the todo app says something on every add)
         return await self.pages.broadcast(notice_html(text))
 
     def say_soon(self, text: str, *, keep: bool = False) -> None:
