@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.support.polling import wait_until
 from tests.support.server import start_server
 
 SHORT = "Reply in one sentence."
@@ -65,7 +66,7 @@ def chat_server(servers, llama_server):
 
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.socket === 'open'", timeout=10_000)
+    wait_until(page, "() => document.documentElement.dataset.socket === 'open'")
 
 
 def send(page: Page, text: str) -> None:
@@ -127,10 +128,11 @@ def test_a_reply_streams_in_stop_ends_one_and_a_reload_shows_the_history(page: P
     expect(stop).to_be_visible()
     expect(state).to_have_attribute("data-state", "streaming")
     streaming = page.locator("#chat-messages .msg.assistant.streaming")
-    page.wait_for_function(
+    wait_until(
+        page,
         "() => { const r = document.querySelector('#chat-messages .msg.assistant.streaming');"
         " return r && r.textContent.length >= 10; }",
-        timeout=60_000,
+        timeout=60,
     )
     stop.click()
     pressed = time.monotonic()
@@ -146,7 +148,7 @@ def test_a_reply_streams_in_stop_ends_one_and_a_reload_shows_the_history(page: P
     roles = page.evaluate("() => [...document.querySelectorAll('#chat-messages .msg')].map(m => m.className)")
     assert roles == ["msg user", "msg assistant", "msg user", "msg assistant"], roles
     page.reload()
-    page.wait_for_function("document.documentElement.dataset.socket === 'open'", timeout=10_000)
+    wait_until(page, "() => document.documentElement.dataset.socket === 'open'")
     expect(messages).to_have_count(4)
     assert [messages.nth(i).inner_text() for i in range(4)] == before
     assert page.evaluate("() => [...document.querySelectorAll('#chat-messages .msg')].map(m => m.className)") == roles
@@ -172,7 +174,7 @@ def test_markup_typed_into_the_chat_shows_as_text_and_runs_nothing(page: Page, c
     for tag in ("img", "script", "b"):
         expect(page.locator(f"#chat-messages {tag}")).to_have_count(0)
     page.reload()  # and from the history
-    page.wait_for_function("document.documentElement.dataset.socket === 'open'", timeout=10_000)
+    wait_until(page, "() => document.documentElement.dataset.socket === 'open'")
     expect(page.locator("#chat-messages .msg.user")).to_have_text(message)
     for tag in ("img", "script", "b"):
         expect(page.locator(f"#chat-messages {tag}")).to_have_count(0)

@@ -11,6 +11,7 @@ import textwrap
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.polling import wait_until
 from tests.support.server import start_server
 
 PLUGIN = textwrap.dedent(
@@ -55,7 +56,7 @@ def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
     expect(page.locator("#app-panel h2")).to_have_text("Hello v1")
     expect(page.get_by_role("link", name="Hello", exact=True)).to_have_attribute("aria-current", "page")
     # The page's own live-reload socket connected: the Origin check lets the app's own page in.
-    page.wait_for_function("document.documentElement.dataset.liveReload === 'connected'", timeout=10_000)
+    wait_until(page, "() => document.documentElement.dataset.liveReload === 'connected'")
     own_socket = server.url.replace("http://", "ws://") + "/live-reload"
     assert own_socket in sockets
 
@@ -65,7 +66,7 @@ def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
     expect(page.locator("#app-panel h2")).to_have_text("Hello v2", timeout=20_000)
     assert navigations.count(server.url + "/hello") >= 2  # a real reload, not a partial swap
     # The reloaded page is connected to the restarted server, ready for the next change.
-    page.wait_for_function("document.documentElement.dataset.liveReload === 'connected'", timeout=10_000)
+    wait_until(page, "() => document.documentElement.dataset.liveReload === 'connected'")
     assert sockets.count(own_socket) >= 2
 
 

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.polling import wait_until
+
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
 
@@ -41,7 +43,7 @@ def settled(page: Page) -> None:
 def open_todos(page: Page, url: str) -> None:
     page.goto(url + "/todos")
     expect(page.locator("#app-panel h2")).to_contain_text("Todos")
-    page.wait_for_function("() => window.htmx !== undefined")
+    wait_until(page, "() => window.htmx !== undefined")
     wait_for_page_socket(page)
 
 
