@@ -60,6 +60,30 @@ def server(tmp_path):
     running.stop()
 
 
+@pytest.fixture
+def servers(tmp_path):
+    """servers(*args, data_dir=None): start real app servers (stopped after the test), and check
+    that none of them logged a traceback."""
+    started = []
+
+    def start(*args, data_dir=None):
+        server = start_server(data_dir or tmp_path / f"data{len(started)}", *args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    for server in started:
+        assert "Traceback" not in server.log(), server.log()[-4000:]
+
+
+@pytest.fixture
+def chat_server(servers, llama_server):
+    """The app chatting with llama.cpp's server and SmolLM2."""
+    return servers("--llm-url", llama_server.url, "--model", "smollm2")
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """A Playwright Chromium browser (Debian's /usr/bin/chromium here).

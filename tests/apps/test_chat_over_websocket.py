@@ -27,7 +27,7 @@ import websockets.exceptions
 import websockets.sync.client
 
 from pipulate._chat.fragments import message_html
-from tests.support.server import free_port, start_server
+from tests.support.server import free_port
 
 HTMX = {"HX-Request": "true"}
 SHORT = "Reply in one sentence."
@@ -43,27 +43,6 @@ STREAMING = 'id="chat-state" data-state="streaming"'
 
 # --- servers ---------------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def servers(tmp_path):
-    """Starts real servers (stopped after the test) and checks none of them logged a traceback."""
-    started = []
-
-    def start(*args, data_dir=None):
-        server = start_server(data_dir or tmp_path / f"data{len(started)}", *args)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-    for server in started:
-        assert "Traceback" not in server.log(), server.log()[-4000:]
-
-
-@pytest.fixture
-def chat_server(servers, llama_server):
-    return servers("--llm-url", llama_server.url, "--model", "smollm2")
 
 
 def connect(server, origin: str | None = "own"):

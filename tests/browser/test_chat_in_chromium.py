@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.support.polling import wait_until
-from tests.support.server import start_server
 
 SHORT = "Reply in one sentence."
 LONG = "Write a long story about a cat named Tom, with many details. Use at least 300 words."
@@ -42,26 +40,6 @@ LAST_REPLY = """() => {
   };
 }"""
 
-
-@pytest.fixture
-def servers(tmp_path):
-    started = []
-
-    def start(*args):
-        server = start_server(tmp_path / f"data{len(started)}", *args)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-    for server in started:
-        assert "Traceback" not in server.log(), server.log()[-4000:]
-
-
-@pytest.fixture
-def chat_server(servers, llama_server):
-    return servers("--llm-url", llama_server.url, "--model", "smollm2")
 
 
 def open_app(page: Page, url: str) -> None:
