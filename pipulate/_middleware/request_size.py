@@ -47,18 +47,16 @@ class RequestSizeLimitMiddleware:
 
 
 async def _send_413(scope, send, limit: int) -> None:
+    # The same answer as every other error of the app: for htmx, a message in the page's message
+    # area (HX-Retarget), not swapped into the form's target.
+    from starlette.requests import Request
+
+    from .._ui.errors import error_response
+
     message = f"Request too large: the limit is {limit} bytes. Nothing was saved."
-    headers = [(b"content-type", b"text/plain; charset=utf-8")]
-    if any(key.lower() == b"hx-request" for key, _ in scope["headers"]):
-        # Like every other error of the app: shown in the page's message area, not swapped
-        # into the form's target.
-        message = f'<div class="message error" role="alert">{message}</div>'
-        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"hx-retarget", b"#flash"),
-                   (b"hx-reswap", b"innerHTML")]
-    body = message.encode()
-    await send({
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [*headers, (b"content-length", str(len(body)).encode())],
-    })
-    await send({"type": "http.response.body", "body": body})
+    response = error_response(Request(scope), message, 413)
+
+    async def no_body():
+        return {"type": "http.disconnect"}
+
+    await response(scope, no_body, send)
