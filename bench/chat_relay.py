@@ -4,7 +4,7 @@
     .venv/bin/python bench/chat_relay.py --pairs 5            # smoke run
     .venv/bin/python bench/chat_relay.py --json               # machine-readable results on stdout
     .venv/bin/python bench/chat_relay.py --trace              # + where the relayed time and CPU go
-    .venv/bin/python bench/chat_relay.py --whatif raw-sse     # the app with a candidate change
+    .venv/bin/python bench/chat_relay.py --whatif no-deflate  # the app with a candidate change
 
 It starts llama.cpp's OpenAI-compatible server (`python -m llama_cpp.server`, SmolLM2-135M, 2
 threads) and `python -m pipulate serve --llm-url ... --model smollm2`, both on 127.0.0.1, then
@@ -672,7 +672,7 @@ def breakdown(trace_file: Path, pairs: list[tuple[Run, Run]], model: str, messag
             for_model = next(e for e in events if e[0] == "for_model")[2]
             models_event = next(e for e in events if e[0] == "models")
             posts = [e for e in events if e[0] == "http_send" and e[1] >= models_event[2]]
-            post = posts[0][1] if posts else models_event[2]  # (raw-sse does not use httpx)
+            post = posts[0][1] if posts else models_event[2]  # (the plain-http stream reader does not use httpx)
             fragments = [e[1] for e in events if e[0] == "fragment"]
             token_sends = [e for e in events if e[0] == "page_send" and e[3]]
         except (StopIteration, IndexError):
@@ -822,7 +822,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="first wait (up to this long) until other processes use < 5%% of the CPU (default 0)")
     parser.add_argument("--whatif", default="", metavar="CHANGES",
                         help="run the app under bench/chat_relay_whatif.py with these candidate changes "
-                             "(comma-separated: lean-sse, raw-sse, sync-normal, no-deflate, ws=NAME)")
+                             "(comma-separated: no-deflate, ws=NAME)")
     parser.add_argument("--trace", action="store_true",
                         help="run the app under bench/chat_relay_trace.py and show where the relayed time goes")
     parser.add_argument("--py-spy", type=Path, metavar="FILE",
