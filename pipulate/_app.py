@@ -23,7 +23,7 @@ from ._chat.queue import Chat
 from ._chat.socket import PageSocket
 from ._config import LOGO_TYPES, Settings, load_settings
 from ._core import Core
-from ._database import CORE_TABLES, migrate, open_database
+from ._database import CORE_TABLES, open_database
 from ._middleware import (
     JSONBodyCheckMiddleware,
     LocalOnlyMiddleware,
@@ -47,12 +47,12 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     settings = settings or load_settings()
     plugin_classes = discover_plugins(settings.plugin_dirs) if plugins is None else plugins
 
-    db = open_database(settings.database_path, settings.synchronous)  # the core's tables are created/migrated here
     plugin_tables = [table for cls in plugin_classes for table in cls.tables]
     taken = {table.name for table in CORE_TABLES} & {table.name for table in plugin_tables}
     if taken:
         raise PluginError(f"a plugin declares the core's table {sorted(taken)[0]!r}; choose another name")
-    migrate(db, plugin_tables)
+    # Every table, the core's and the plugins', is created or migrated here, in one transaction.
+    db = open_database(settings.database_path, settings.synchronous, tables=plugin_tables)
     store = Store(db)
     profiles = Profiles(db, store)
     pages = Pages()

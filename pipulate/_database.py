@@ -49,9 +49,10 @@ CORE_TABLES = (
 )
 
 
-def open_database(path: Path, synchronous: str = "normal") -> Database:
-    """Open (or create) the app's SQLite file, with the core's tables in place. One connection
-    serves the whole app; a notebook may open the same file (WAL lets them share it).
+def open_database(path: Path, synchronous: str = "normal", tables=()) -> Database:
+    """Open (or create) the app's SQLite file, with the core's tables (and `tables`, the
+    plugins') in place. One connection serves the whole app; a notebook may open the same file
+    (WAL lets them share it).
 
     fastlite turns WAL on. With synchronous=NORMAL a committed row is in the WAL file (the OS has
     it) before the answer leaves: killing the app loses nothing; a power cut may lose the last
@@ -65,5 +66,9 @@ def open_database(path: Path, synchronous: str = "normal") -> Database:
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
-    migrate(db, CORE_TABLES)
+    try:
+        migrate(db, [*CORE_TABLES, *tables])  # one transaction: the core's and the plugins' tables
+    except BaseException:
+        db.close()
+        raise
     return db

@@ -28,6 +28,17 @@ class NotFound(UserError):
     status_code = 404
 
 
+def parse_int(value: object, *, field: str, minimum: int, maximum: int) -> int:
+    """A whole number from a form or JSON, within [minimum, maximum]; anything else is a 422."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 18):
+        raise UserError(f"{field} must be a whole number between {minimum} and {maximum}.")
+    number = int(text)
+    if not minimum <= number <= maximum:
+        raise UserError(f"{field} must be between {minimum} and {maximum}, not {number}.")
+    return number
+
+
 def parse_id(value: object, *, field: str = "id") -> int:
     """An integer id from a form or path; anything else is a 404, as an unknown id would be."""
     if isinstance(value, int) and not isinstance(value, bool):

@@ -64,10 +64,11 @@ def migrate(db: Database, tables) -> None:
 
 
 def _migrate_table(db: Database, table: Table) -> None:
+    kind = _object_type(db, table.name)
+    if kind not in (None, "table"):
+        raise MigrationError(f"{table.name!r} exists in the database but is a {kind}, not a table")
     existing = _columns(db, table.name)
     if not existing:
-        if _object_type(db, table.name) not in (None, "table"):
-            raise MigrationError(f"{table.name!r} exists in the database but is not a table")
         db.execute(create_table_sql(table))
     else:
         for column, kind in table.columns.items():
@@ -161,7 +162,14 @@ def _rebuild_with_autoincrement(db: Database, table: Table) -> None:
     db.execute(sql)
     db.execute(f"INSERT INTO [{temporary}] ({columns}) SELECT {columns} FROM [{name}]")
     db.execute(f"DROP TABLE [{name}]")
-    db.execute(f"ALTER TABLE [{temporary}] RENAME TO [{name}]")
+    # Legacy rename: views that name the table are not re-checked mid-change (the table they
+    # name exists again right after), and the rename rewrites nothing else.
+    legacy = db.execute("PRAGMA legacy_alter_table").fetchall()[0][0]
+    db.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        db.execute(f"ALTER TABLE [{temporary}] RENAME TO [{name}]")
+    finally:
+        db.execute(f"PRAGMA legacy_alter_table = {'ON' if legacy else 'OFF'}")
     for (statement,) in others:
         db.execute(statement)
     log.info("table %s: ids are now never reused (AUTOINCREMENT)", name)

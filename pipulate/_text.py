@@ -45,7 +45,7 @@ def clean_text(value: object, *, field: str, max_length: int, multiline: bool = 
         text = "\n".join(line.rstrip() for line in text.split("\n")).strip()
     else:
         text = " ".join(text.split())  # newlines and runs of spaces become one space
-    if _CONTROLS.search(text) or (not multiline and "\t" in text):
+    if _CONTROLS.search(text):
         raise UserError(f"{field} contains control characters; nothing was saved.")
     if any(ch in BIDI_CONTROLS for ch in text):
         raise UserError(
@@ -75,8 +75,10 @@ def clean_model_text(text: str) -> str:
     """
     if _SURROGATES.search(text):
         text = _SURROGATES.sub("\ufffd", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     if _CONTROLS.search(text):
-        text = _CONTROLS.sub("", text.replace("\r\n", "\n"))
+        text = _CONTROLS.sub("", text)
     if not BIDI_CONTROLS.isdisjoint(text):
         text = "".join(ch for ch in text if ch not in BIDI_CONTROLS)
     return unicodedata.normalize("NFC", text)

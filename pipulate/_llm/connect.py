@@ -119,6 +119,6 @@ class ModelServer:
 def _json_or_empty(response: httpx.Response) -> dict:
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}

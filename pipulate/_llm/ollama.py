@@ -29,7 +29,10 @@ class OllamaBackend:
             response = await self._client.get(f"{self.url}/api/tags")
         if response.status_code != 200:
             raise BackendFailed(f"Ollama at {self.url} answered {response.status_code} to /api/tags.")
-        return sorted(model["name"] for model in response.json().get("models", []))
+        try:
+            return sorted(str(model["name"]) for model in response.json().get("models", []))
+        except (ValueError, TypeError, KeyError, AttributeError):  # not the shape the API documents
+            raise BackendFailed(f"Ollama at {self.url} sent a model list this app does not understand.") from None
 
     async def stream_chat(self, model: str, messages: list[dict]) -> AsyncIterator[str]:
         """Yield the reply's text fragments as they arrive."""
@@ -41,24 +44,33 @@ class OllamaBackend:
                 async for line in response.aiter_lines():
                     if not line.strip():
                         continue
-                    try:
-                        data = json.loads(line)
-                    except json.JSONDecodeError:
-                        raise BackendFailed(f"Ollama at {self.url} sent something that is not JSON.") from None
-                    if "error" in data:
-                        raise BackendFailed(f"Ollama at {self.url} reported: {data['error']}")
-                    content = (data.get("message") or {}).get("content") or ""
+                    content, done = self._parse_line(line)
                     if content:
                         yield content
-                    if data.get("done"):
+                    if done:
                         return
         raise BackendFailed(f"Ollama at {self.url} stopped in the middle of the reply.", "Check its log; then try again.")
 
 
+    def _parse_line(self, line: str) -> tuple[str, bool]:
+        """One NDJSON line: (the text it carries, whether the reply is done)."""
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError):
+            raise BackendFailed(f"Ollama at {self.url} sent something that is not JSON.") from None
+        try:
+            if "error" in data:
+                raise BackendFailed(f"Ollama at {self.url} reported: {data['error']}")
+            content = (data.get("message") or {}).get("content") or ""
+            return (content if isinstance(content, str) else ""), bool(data.get("done"))
+        except (TypeError, AttributeError):  # valid JSON, but not the shape the API documents
+            raise BackendFailed(f"Ollama at {self.url} sent a reply this app does not understand.") from None
+
+
 def _error_from_answer(url: str, model: str, status: int, body: bytes):
     try:
-        detail = json.loads(body).get("error", "")
-    except (json.JSONDecodeError, AttributeError):
+        detail = str(json.loads(body).get("error", ""))
+    except (ValueError, AttributeError, RecursionError):
         detail = body[:200].decode(errors="replace")
     if status == 404 or "not found" in detail.lower():
         return ModelNotFound(f"Ollama at {url} does not have the model {model!r}.", f"Pull it with `ollama pull {model}`, or pick another model.")

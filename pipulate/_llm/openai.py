@@ -31,7 +31,10 @@ class OpenAICompatibleBackend:
             response = await self._client.get(f"{self.url}/v1/models")
         if response.status_code != 200:
             raise BackendFailed(f"The server at {self.url} answered {response.status_code} to /v1/models.")
-        names = sorted(model["id"] for model in response.json().get("data", []))
+        try:
+            names = sorted(str(model["id"]) for model in response.json().get("data", []))
+        except (ValueError, TypeError, KeyError, AttributeError):  # not the shape the API documents
+            raise BackendFailed(f"The server at {self.url} sent a model list this app does not understand.") from None
         self._models = (time.monotonic(), names)
         return names
 
@@ -90,11 +93,16 @@ class OpenAICompatibleBackend:
             return [], True
         try:
             chunk = json.loads(payload)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             raise BackendFailed(f"The server at {self.url} sent an event that is not JSON.") from None
-        if "error" in chunk:
-            raise BackendFailed(f"The server at {self.url} reported: {chunk['error']}")
-        fragments = [
-            content for choice in chunk.get("choices") or () if (content := (choice.get("delta") or {}).get("content"))
-        ]
+        try:
+            if "error" in chunk:
+                raise BackendFailed(f"The server at {self.url} reported: {chunk['error']}")
+            fragments = [
+                content
+                for choice in chunk.get("choices") or ()
+                if isinstance(content := (choice.get("delta") or {}).get("content"), str) and content
+            ]
+        except (TypeError, AttributeError):  # valid JSON, but not the shape the API documents
+            raise BackendFailed(f"The server at {self.url} sent an event this app does not understand.") from None
         return fragments, False

@@ -3,10 +3,12 @@
 FastHTML parses a JSON body with `json.loads`, which recurses per nesting level: a body of
 200,000 `[` (well under the size limit) raised RecursionError and answered 500 with a
 traceback. Here the body (already capped by RequestSizeLimitMiddleware) is read once, checked
-for valid UTF-8 and nesting depth, then handed on unchanged.
+for valid UTF-8 and nesting depth, then handed on (unchanged but for empty lists, see below).
 """
 
 from __future__ import annotations
+
+import json
 
 from .._json_input import MAX_DEPTH, nesting_depth
 
@@ -29,6 +31,7 @@ class JSONBodyCheckMiddleware:
         problem = _problem(body)
         if problem:
             return await _send_400(scope, send, problem)
+        body = _without_empty_lists(body)
         replayed = False
 
         async def replay():
@@ -57,6 +60,18 @@ def _problem(body: bytes) -> str | None:
     if nesting_depth(text) > MAX_DEPTH:
         return f"The JSON body is nested more than {MAX_DEPTH} levels deep. Nothing was saved."
     return None
+
+
+def _without_empty_lists(body: bytes) -> bytes:
+    """FastHTML reads a field given as a list by its last item; an empty list has none and
+    raised IndexError (a 500). An empty list means "no value", so such fields are left out."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return body  # FastHTML answers 400 to what is not JSON
+    if not isinstance(data, dict) or not any(value == [] for value in data.values()):
+        return body
+    return json.dumps({key: value for key, value in data.items() if value != []}).encode()
 
 
 async def _send_400(scope, send, message: str) -> None:

@@ -10,7 +10,7 @@ import asyncio
 
 from fasthtml.common import H2, Button, Form, Input, Label, P
 
-from .._errors import UserError
+from .._errors import parse_int
 from .._plugins import Plugin, route
 
 
@@ -44,12 +44,7 @@ class TasksApp(Plugin):
 
     @route.post("/start")
     async def start(self, steps: str = "10"):
-        try:
-            count = int(steps)
-        except ValueError:
-            raise UserError("Steps must be a whole number.") from None
-        if not 1 <= count <= 100:
-            raise UserError("Steps must be between 1 and 100.")
+        count = parse_int(steps, field="Steps", minimum=1, maximum=100)
         task = asyncio.create_task(self.run(count))
         self._running.add(task)  # a reference, or the task could be garbage-collected mid-way
         task.add_done_callback(self._running.discard)

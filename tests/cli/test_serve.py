@@ -344,3 +344,31 @@ def test_live_mode_start_up_error_is_one_line_and_exits(tmp_path):
     result = subprocess.CompletedProcess([], launched.process.returncode, launched.stdout(), launched.stderr())
     assert launched.process.returncode not in (None, 0, -signal.SIGKILL), launched.stderr()
     assert_one_line_error(result, mentions="cannot start")
+
+
+def test_a_database_that_cannot_be_migrated_stops_the_start_in_one_line_and_is_untouched(tmp_path):
+    """`todos` is a view in this file (a user's experiment): serve says so and changes nothing."""
+    import sqlite3
+    from contextlib import closing
+
+    database = tmp_path / "data" / "pipulate.db"
+    database.parent.mkdir()
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE profiles (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("INSERT INTO profiles VALUES (1, 'Mine')")
+        db.execute("CREATE VIEW todos AS SELECT 1 AS id")
+        db.commit()
+    line = assert_one_line_error(
+        run_cli("serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "data"), cwd=tmp_path),
+        code=1,
+        mentions="'todos' exists in the database but is a view",
+    )
+    assert "nothing was changed" in line and str(database) in line
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT * FROM profiles").fetchall() == [(1, "Mine")]
+        # Only what SQLite keeps for itself may appear (query-planner statistics), no table of ours.
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        assert {name for name in names if not name.startswith("sqlite_stat")} == {"profiles", "todos"}
+        assert db.execute("SELECT sql FROM sqlite_master WHERE name = 'profiles'").fetchall() == [
+            ("CREATE TABLE profiles (id INTEGER PRIMARY KEY, name TEXT)",)
+        ]

@@ -225,3 +225,51 @@ def test_websockets_client_library(live_server):
             websockets.sync.client.connect(uri, origin=origin, proxy=None, open_timeout=5)
         assert refused.value.response.status_code == 403
     assert "Traceback" not in live_server.log(), live_server.log()
+
+
+# --- headers that appear twice -------------------------------------------------------------------
+
+
+def raw_request(lines: list[str], body: bytes = b"") -> bytes:
+    if body:
+        lines = [*lines, f"Content-Length: {len(body)}"]
+    return ("\r\n".join([*lines, "Connection: close"]) + "\r\n\r\n").encode("latin-1") + body
+
+
+def test_two_host_or_two_origin_headers_are_refused_in_any_order(live_server):
+    """Which of two Host (or Origin) headers counts depends on who reads them: the guard read the
+    last one, so a foreign Origin first and the app's own second passed. Both orders are refused."""
+    port = live_server.port
+    own, foreign = f"127.0.0.1:{port}", "evil.example"
+    before = todo_titles(port)
+    form = ["Content-Type: application/x-www-form-urlencoded", "HX-Request: true"]
+    cases = [
+        [f"Host: {foreign}", f"Host: {own}"],
+        [f"Host: {own}", f"Host: {own}"],
+        [f"Host: {own}", f"Host: {foreign}"],
+        [f"Host: {own}", "Origin: http://evil.example", f"Origin: http://{own}"],
+        [f"Host: {own}", f"Origin: http://{own}", "Origin: http://evil.example"],
+        [f"Host: {own}", f"Origin: http://{own}", f"oRiGiN: http://{own}"],
+    ]
+    for headers in cases:
+        answer = exchange(port, raw_request(["POST /todos HTTP/1.1", *headers, *form], b"title=twice"))
+        assert status_of(answer) == 400, (headers, answer[:300])
+        assert b"more than one" in answer
+        handshake = "\r\n".join(["GET /ws HTTP/1.1", *headers, "Upgrade: websocket", "Connection: Upgrade",
+                                 f"Sec-WebSocket-Key: {WS_KEY}", "Sec-WebSocket-Version: 13"]) + "\r\n\r\n"
+        answer = exchange(port, handshake.encode())
+        assert status_of(answer) in (400, 403), (headers, answer[:300])
+        assert b"Sec-WebSocket-Accept" not in answer
+    assert todo_titles(port) == before
+
+
+@pytest.mark.parametrize("host", ["evillocalhost", "evillocalhost:{port}", "xlocalhost", "localhost.", "notlocalhost.example"])
+def test_names_that_only_end_like_localhost_are_refused(live_server, host):
+    answer = get(live_server.port, host.format(port=live_server.port))
+    assert status_of(answer) == 400, answer[:300]
+
+
+def test_subdomains_of_localhost_are_local(live_server):
+    port = live_server.port
+    for host in (f"app.localhost:{port}", f"a.b.localhost:{port}"):
+        assert status_of(get(port, host)) == 200, host

@@ -61,14 +61,16 @@ def start_server(
     cwd: Path | None = None,
     env: dict | None = None,
     ready_timeout: float = 30,
+    wrapper: list[str] | None = None,
 ) -> RunningServer:
+    """`wrapper` is put before the command, e.g. to run the server in its own mount namespace."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"server-{port}.log"
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipulate", "serve", "--port", str(port), "--data-dir", str(data_dir), *args],
+            [*(wrapper or []), sys.executable, "-m", "pipulate", "serve", "--port", str(port), "--data-dir", str(data_dir), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=cwd or data_dir.parent,

@@ -15,8 +15,13 @@
   document.addEventListener("htmx:configRequest", addProfileHeader);
   document.addEventListener("htmx:wsConfigSend", addProfileHeader);
 
-  // A new action clears the previous message.
-  document.addEventListener("htmx:beforeRequest", function () {
+  // A new action clears the previous message. Requests the page makes by itself (a model list
+  // loading into a redrawn chat panel) do not: the message they would hide is what just happened.
+  var AUTOMATIC = { load: true, revealed: true, intersect: true };
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    var trigger = config && config.triggeringEvent;
+    if (!trigger || AUTOMATIC[trigger.type]) return;
     var flash = document.getElementById("flash");
     if (flash) flash.replaceChildren();
   });
