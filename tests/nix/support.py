@@ -40,9 +40,15 @@ def git_add_all(folder: Path) -> None:
     subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
 
 
+def stub_url(repository: Path) -> str:
+    """The stand-in nixpkgs as a flake URL: a subfolder of the git REPOSITORY, so that it can read
+    nix/nixpkgs-inventory.json, the one inventory of the pinned nixpkgs it takes its names from."""
+    return f"git+file://{repository}?dir={STUB}"
+
+
 def stub_override(flake_dir: Path) -> list[str]:
     """Options that replace the real nixpkgs with the stand-in and leave flake.lock alone."""
-    return ["--no-write-lock-file", "--override-input", "nixpkgs", f"path:{flake_dir / STUB}"]
+    return ["--no-write-lock-file", "--override-input", "nixpkgs", stub_url(flake_dir)]
 
 
 def run_nix(args: list[str], cwd: Path, env: dict[str, str], *, timeout: float = 300, check: bool = True):

@@ -24,7 +24,7 @@ import pytest
 
 from tests.support.requirements import require
 
-from .support import ROOT, STUB, git_add_all, make_git_copy, project_files, run_nix, stub_override
+from .support import ROOT, STUB, git_add_all, make_git_copy, project_files, run_nix, stub_override, stub_url
 
 SHELLS = {"default", "venv", "darwinix"}
 APPS = {"default", "ollama", "up", "doctor"}
@@ -338,7 +338,7 @@ def test_a_variant_gets_the_same_shells_and_apps_with_its_brand(flake, nix_env, 
     (variant / "flake.nix").write_text(VARIANT_FLAKE.replace("@CORE@", str(flake)))
     (variant / "pipulate.toml").write_text('app_name = "Botifython"\nport = 5002\n')
     git_add_all(variant)
-    override = ["--no-write-lock-file", "--override-input", "pipulate/nixpkgs", f"path:{flake / STUB}"]
+    override = ["--no-write-lock-file", "--override-input", "pipulate/nixpkgs", stub_url(flake)]
     shells = json.loads(
         run_nix(
             ["nix", "eval", "--json", ".#devShells", "--apply", "builtins.mapAttrs (s: builtins.attrNames)", *override],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.support import HOW_TO_GET_NIX, STUB, run_nix
+from tests.nix.support import HOW_TO_GET_NIX, run_nix, stub_url
 from tests.support.requirements import require
 
 from .support import available_variants, new_variant
@@ -37,7 +37,7 @@ def overrides(core: Path) -> list[str]:
     return [
         "--no-write-lock-file",
         "--override-input", "pipulate", f"path:{core}",
-        "--override-input", "pipulate/nixpkgs", f"path:{core / STUB}",
+        "--override-input", "pipulate/nixpkgs", stub_url(core),
     ]
 
 
