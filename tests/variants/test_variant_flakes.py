@@ -54,7 +54,7 @@ def test_flake_show_lists_the_cores_shells_and_apps(variant, template, nix_env):
     for system in SYSTEMS:
         assert set(shown["apps"][system]) == APPS
         assert set(shown["devShells"][system]) == SHELLS
-        assert set(shown["checks"][system]) == {"numpy"}  # the core's test suite is the core's check
+        assert set(shown["checks"][system]) == {"numpy", "websocket"}  # the core's test suite is the core's
 
 
 def test_shells_and_apps_evaluate_to_derivations(variant, template, nix_env):
