@@ -40,6 +40,6 @@ def smoke_env(nix_env, tmp_path_factory):
     env = dict(nix_env)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["HOME"] = str(tmp_path_factory.mktemp("home"))
-    for name in ("XDG_DATA_HOME", "VIRTUAL_ENV", "PIPULATE_DATA_DIR", "OLLAMA_HOST", "PYTHONPATH"):
+    for name in ("XDG_DATA_HOME", "VIRTUAL_ENV", "PIPULATE_DATA_DIR", "PIPULATE_VENV", "OLLAMA_HOST", "PYTHONPATH"):
         env.pop(name, None)
     return env
