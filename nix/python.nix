@@ -20,10 +20,10 @@ let
   names = lib.importJSON ./python-packages.json;
   fromPyPI = (lib.importJSON ./python-overrides.json).packages;
 
+  # builtins.split's pieces that are text and not empty.
+  words = pattern: text: lib.filter (s: lib.isString s && s != "") (builtins.split pattern text);
   # PEP 503: lower case, runs of "-", "_", "." become "-".
-  normalize =
-    name:
-    lib.toLower (lib.concatStringsSep "-" (lib.filter (s: lib.isString s && s != "") (builtins.split "[-_.]+" name)));
+  normalize = name: lib.toLower (lib.concatStringsSep "-" (words "[-_.]+" name));
   # "llama-cpp-python[server]==0.3.36" -> { name = "llama-cpp-python"; extras = [ "server" ]; }
   parse =
     spec:
@@ -34,35 +34,35 @@ let
     {
       name = normalize (builtins.elemAt m 0);
       extras =
-        if extras == null then
-          [ ]
-        else
-          map normalize (lib.filter (s: lib.isString s && s != "") (builtins.split "[[:space:],]+" extras));
+        if extras == null then [ ] else map normalize (words "[[:space:],]+" extras);
     };
 
-  package =
+  unknown =
     name:
-    ours.${name} or ps.${
-      names.packages.${name} or (throw (
-        if names.unavailable ? ${name} then
-          "the Python dependency '${name}' is not in nixpkgs: ${names.unavailable.${name}}"
-        else
-          "nix/python-packages.json has no entry for the Python dependency '${name}'; add its nixpkgs python3.pkgs attribute"
-      ))
-    };
+    if names.unavailable ? ${name} then
+      "the Python dependency '${name}' is not in nixpkgs: ${names.unavailable.${name}}"
+    else
+      "nix/python-packages.json has no entry for the Python dependency '${name}'; "
+      + "add its nixpkgs python3.pkgs attribute";
+  attrOf = name: names.packages.${name} or (throw (unknown name));
+  package = name: ours.${name} or ps.${attrOf name};
   extraPackages =
     name: extra:
-    map package (
-      names.extras."${name}[${extra}]"
-        or (throw "nix/python-packages.json has no entry in \"extras\" for '${name}[${extra}]'; list the packages that extra brings")
-    );
+    let
+      key = "${name}[${extra}]";
+      missing =
+        "nix/python-packages.json has no entry in \"extras\" for '${key}'; "
+        + "list the packages that extra brings";
+    in
+    map package (names.extras.${key} or (throw missing));
   # One requirement -> its package and the packages of its extras.
   resolve =
     spec:
     let
       requirement = parse spec;
     in
-    [ (package requirement.name) ] ++ builtins.concatMap (extraPackages requirement.name) requirement.extras;
+    [ (package requirement.name) ]
+    ++ builtins.concatMap (extraPackages requirement.name) requirement.extras;
   resolveAll = builtins.concatMap resolve;
 
   # What a package's sdist needs besides its metadata (python-overrides.json "patch").
@@ -70,8 +70,9 @@ let
     # setup.py imports pkg_resources (gone from setuptools 81) only to compare versions.
     setup-py-without-pkg-resources = {
       postPatch = ''
-        substituteInPlace setup.py \
-          --replace-fail "from pkg_resources import parse_version" "from packaging.version import parse as parse_version"
+        substituteInPlace setup.py --replace-fail \
+          "from pkg_resources import parse_version" \
+          "from packaging.version import parse as parse_version"
       '';
     };
     # llama.cpp is vendored in the sdist: build it portable (no -march=native), without git.
@@ -106,7 +107,7 @@ let
         # pip's dependency check and Pipulate's own tests (checks.pytest) run instead.
         doCheck = false;
         pythonImportsCheck = entry.importsCheck;
-        meta.description = "${name} ${entry.version}, built from its PyPI source archive (Pipulate's pin)";
+        meta.description = "${name} ${entry.version}, built from its PyPI sdist (Pipulate's pin)";
       } (patches.${entry.patch or "none"} or { })
     )
   ) fromPyPI;

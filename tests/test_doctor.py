@@ -36,8 +36,6 @@ from tests.support.server import free_port
 
 NAMES = ["python", "numpy", "data_dir", "sqlite", "port", "model_server", "nix"]
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def closed_url() -> str:
     return f"http://127.0.0.1:{free_port()}"  # nothing listens there
@@ -182,8 +180,10 @@ def test_no_model_server_warns_quickly_with_how_to_start_ollama():
     assert url in check.detail
     assert "`ollama serve`" in check.hint and "`ollama pull llama3.2`" in check.hint
     assert "nix run .#ollama" in check.hint
-    # Installs this project (this checkout, here), never PyPI's unrelated "pipulate".
-    assert f"pip install -e '{ROOT}[local-llm]'" in check.hint and "--model-file" in check.hint
+    # Installs this project (its checkout, or its source URL), never PyPI's unrelated "pipulate".
+    from pipulate._install import install_command
+
+    assert install_command("local-llm") in check.hint and "--model-file" in check.hint
     assert "pipulate[" not in check.hint
     assert "WSL" not in check.hint
 

@@ -134,8 +134,8 @@ def test_without_copier_it_says_how_to_install_it(tmp_path, template):
     env = clean_env(PYTHONPATH=str(tmp_path / "blocker"))
     before = {p.name for p in tmp_path.iterdir()}
     result = new(tmp_path, "pipulate", "--template", str(template), env=env)
-    # From this project (this checkout, here), never PyPI's unrelated "pipulate".
-    assert_one_line_error(result, 1, mentions=f"pip install -e '{ROOT}[variants]'")
+    # From this project (this checkout, or its source URL), never PyPI's unrelated "pipulate".
+    assert_one_line_error(result, 1, mentions=expected_install(tmp_path, "variants"))
     assert "pipulate[" not in result.stderr
     assert_nothing_written(tmp_path, before)
     result = run_cli("upgrade", str(tmp_path), cwd=tmp_path, env=env)
@@ -171,12 +171,26 @@ def test_a_template_that_fails_to_render_leaves_nothing_behind(tmp_path, templat
 # --- every hint installs this project; the defaults name it -----------------------------------------
 
 
+def expected_install(tmp_path, extra: str, env: dict | None = None) -> str:
+    """The install command as `python -m pipulate` computes it here: this checkout when it runs
+    from one (`pip install -e CHECKOUT[extra]`), else this project's source URL."""
+    code = f"from pipulate._install import install_command; print(install_command({extra!r}))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env or clean_env(),
+                            capture_output=True, text=True, check=True)
+    command = result.stdout.strip()
+    source = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    assert command.startswith("pip install -e ") or command == (
+        f"pip install 'pipulate-core[{extra}] @ git+{source}'"
+    ), command
+    return command
+
+
 @pytest.mark.parametrize("command", ["new", "upgrade"])
 def test_help_says_to_install_copier_from_this_project(tmp_path, command):
     result = run_cli(command, "--help", cwd=tmp_path)
     assert result.returncode == 0
     text = "".join(result.stdout.split())  # argparse wraps lines, even inside a path
-    assert "".join(f"pip install -e '{ROOT}[variants]'".split()) in text  # installed from this checkout
+    assert "".join(expected_install(tmp_path, "variants").split()) in text
     assert "pipulate[" not in text and "pipulate/pipulate" not in text
 
 
