@@ -19,7 +19,7 @@ _EXPORTS = {
     "open_database": "._database",
     "NotFound": "._errors",
     "UserError": "._errors",
-    "clean_text": "._errors",
+    "clean_text": "._text",
     "Plugin": "._plugins",
     "PluginError": "._plugins",
     "route": "._plugins",

@@ -24,12 +24,18 @@ from ._chat.socket import PageSocket
 from ._config import LOGO_TYPES, Settings, load_settings
 from ._core import Core
 from ._database import CORE_TABLES, migrate, open_database
-from ._middleware import LocalOnlyMiddleware, RequestSizeLimitMiddleware, SecurityHeadersMiddleware
+from ._middleware import (
+    JSONBodyCheckMiddleware,
+    LocalOnlyMiddleware,
+    PageProfileMiddleware,
+    RequestSizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
 from ._plugins import Plugin, PluginError, discover_plugins, plugin_routes, plugin_socket_actions
 from ._profiles import Profiles
 from ._store import Store
 from ._ui import STATIC_DIR
-from ._ui.errors import EXCEPTION_HANDLERS
+from ._ui.errors import exception_handlers
 from ._ui.layout import app_menu, page, page_title
 
 log = logging.getLogger("pipulate")
@@ -69,13 +75,15 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
         sess_cls=None,  # state lives in the store, not in a signed cookie
         secret_key=secrets.token_hex(16),  # unused without sessions; avoids writing .sesskey
         canonical=False,
-        exception_handlers=dict(EXCEPTION_HANDLERS),
+        exception_handlers=exception_handlers(),
         middleware=[
             # Outermost first. Security headers go on every answer, refusals included; then
             # foreign hosts/origins are refused before anything else runs.
             Middleware(SecurityHeadersMiddleware),
             Middleware(LocalOnlyMiddleware, allowed_hosts=_extra_allowed_hosts(settings)),
             Middleware(RequestSizeLimitMiddleware),
+            Middleware(JSONBodyCheckMiddleware),  # after the size limit: it reads the (capped) body
+            Middleware(PageProfileMiddleware),  # which profile the requesting page shows
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -121,12 +129,21 @@ def _opener(core: Core, plugin: Plugin):
 
 async def show_app(core: Core, plugin: Plugin, request):
     """An app's panel: just the panel (and the menu's new state) for htmx, else the whole page."""
-    core.open_app(plugin)
+    if _from_own_page(request):
+        # Remembered only when the app's own page asked: a foreign page's <img src=/tasks> also
+        # sends a GET, and a GET must not change what the app opens with.
+        core.open_app(plugin)
     panel = await plugin.render(request)
     is_htmx = "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
     if is_htmx:
         return panel, app_menu(core, plugin.name, oob=True), Title(page_title(core, plugin))
     return page(core, plugin, panel, asides=await core.asides(request), live=core.settings.live)
+
+
+def _from_own_page(request) -> bool:
+    if "hx-request" in request.headers:  # a custom header: a foreign page cannot send it
+        return True
+    return request.headers.get("sec-fetch-site") == "same-origin"
 
 
 async def _live_reload_socket(websocket: WebSocket):

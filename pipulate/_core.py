@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastlite.core import Database
 
+import logging
 from dataclasses import dataclass, field
 
 from ._chat.pages import Pages
@@ -17,6 +18,7 @@ from ._profiles import Profiles
 from ._store import Store
 
 LAST_APP_KEY = "last_app"
+log = logging.getLogger("pipulate")
 
 
 @dataclass
@@ -42,8 +44,30 @@ class Core:
         return self.menu[0]
 
     def open_app(self, plugin: Plugin) -> None:
-        if self.store.get(LAST_APP_KEY) != plugin.name:
-            self.store[LAST_APP_KEY] = plugin.name
+        """Remember the app a page opened (what the next visit to / shows). Best effort: a
+        store that cannot be written (a full disk) must not fail the page that was asked for."""
+        try:
+            if self.store.get(LAST_APP_KEY) != plugin.name:
+                self.store[LAST_APP_KEY] = plugin.name
+        except Exception as error:  # apsw.Error: the disk is full, the file is locked, ...
+            log.warning("could not remember the last opened app: %s", error)
+
+    def page_app(self, request) -> Plugin:
+        """The app the requesting page shows (from htmx's HX-Current-URL), else the current one."""
+        from urllib.parse import urlsplit
+
+        path = urlsplit(request.headers.get("hx-current-url", "")).path
+        name = path.strip("/").split("/")[0]
+        plugin = self.plugins.get(name)
+        return plugin if plugin is not None and plugin.in_menu else self.current_app()
+
+    async def page_parts(self, request) -> tuple:
+        """What redraws a page for the profile it now shows: the app's panel (for #app-panel),
+        then out-of-band swaps of the profile switcher and of what sits beside the app (chat)."""
+        from ._ui.layout import profile_switcher
+
+        panel = await self.page_app(request).render(request)
+        return panel, profile_switcher(self, oob=True), *await self.asides(request, oob=True)
 
     async def asides(self, request, oob: bool = False) -> list:
         """What plugins show beside every app (the chat), each in an <aside id="aside-NAME">."""

@@ -1,9 +1,10 @@
 """The one SQLite file and its one connection; tables are declared as data and migrated at start-up.
 
 A table is declared as a `Table` (name, columns, defaults). The core declares its own tables
-below; each plugin declares the tables it owns in `Plugin.tables`. `migrate()` is the single
-place that turns declarations into SQL: it creates missing tables and adds missing columns to
-an existing file in place (fastlite's `transform=True`), so upgrading never needs a manual step.
+below; each plugin declares the tables it owns in `Plugin.tables`. `migrate()` (in _migrate.py)
+is the single place that turns declarations into SQL: it creates missing tables and adds
+missing columns to an existing file in place, and never drops anything, so upgrading never
+needs a manual step and never loses data.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._migrate import MigrationError, migrate
+
 if TYPE_CHECKING:  # fastlite (and numpy under it) load only when a database is opened
     from fastlite.core import Database
+
+__all__ = ["CORE_TABLES", "MigrationError", "Table", "migrate", "open_database"]
 
 
 @dataclass(frozen=True)
@@ -62,30 +67,3 @@ def open_database(path: Path, synchronous: str = "normal") -> Database:
     db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
     migrate(db, CORE_TABLES)
     return db
-
-
-def migrate(db: Database, tables: tuple[Table, ...] | list[Table]) -> None:
-    """Create every declared table, or add what an existing one lacks, keeping its rows."""
-    names = [table.name for table in tables]
-    duplicates = {name for name in names if names.count(name) > 1}
-    if duplicates:
-        raise ValueError(f"table declared twice: {', '.join(sorted(duplicates))}")
-    for table in tables:
-        existing = db.t[table.name]
-        before = {column.name for column in existing.columns} if existing.exists() else None
-        existing.create(
-            columns=table.columns,
-            pk=table.primary_key,
-            defaults=table.defaults or None,
-            transform=True,
-        )
-        for columns in table.indexes:
-            name = f"idx_{table.name}_{'_'.join(columns)}"
-            listed = ", ".join(f"[{column}]" for column in columns)
-            db.execute(f"CREATE INDEX IF NOT EXISTS [{name}] ON [{table.name}] ({listed})")
-        if before is None:
-            continue
-        # Rows that predate a new column get its default, not NULL.
-        for column, default in table.defaults.items():
-            if column not in before:
-                db.execute(f"UPDATE [{table.name}] SET [{column}] = ? WHERE [{column}] IS NULL", [default])

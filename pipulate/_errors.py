@@ -7,7 +7,7 @@ refused request changes nothing.
 
 from __future__ import annotations
 
-import unicodedata
+DISK_FULL_MESSAGE = "The disk is full; nothing was saved. Free some space, then try again."
 
 
 class UserError(Exception):
@@ -28,22 +28,6 @@ class NotFound(UserError):
     status_code = 404
 
 
-def clean_text(value: object, *, field: str, max_length: int) -> str:
-    """A one-line text from a form: stripped, non-empty, at most `max_length` characters."""
-    if not isinstance(value, str):
-        raise UserError(f"{field} must be text.")
-    text = " ".join(value.split())  # newlines and runs of spaces become one space
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise UserError(f"{field} contains control characters.")
-    if not text:
-        raise UserError(f"{field} cannot be empty.")
-    if len(text) > max_length:
-        raise UserError(
-            f"{field} is {len(text)} characters long; the limit is {max_length}. Nothing was saved."
-        )
-    return text
-
-
 def parse_id(value: object, *, field: str = "id") -> int:
     """An integer id from a form or path; anything else is a 404, as an unknown id would be."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -56,3 +40,10 @@ def parse_id(value: object, *, field: str = "id") -> int:
     if not 0 < number < 2**63:
         raise NotFound(f"No such {field}: {number}.")
     return number
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether a failed write failed for lack of room (SQLite's SQLITE_FULL)."""
+    import apsw
+
+    return isinstance(error, apsw.FullError)

@@ -27,12 +27,15 @@ class ChatHistory:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, profile_id: int, role: str, content: str, status: str = "complete") -> ChatMessage:
-        cursor = self._db.execute(
-            "INSERT INTO chat_messages (profile_id, role, content, status, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [profile_id, role, content, status, time.time()],
-        )
-        return ChatMessage(cursor.fetchall()[0][0], role, content, status)
+    def add(self, profile_id: int, role: str, content: str, status: str = "complete") -> ChatMessage | None:
+        """Store a message; None (nothing stored) when the profile no longer exists, so a reply
+        that ends after its profile was deleted cannot land anywhere."""
+        rows = self._db.execute(
+            "INSERT INTO chat_messages (profile_id, role, content, status, created_at) "
+            "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM profiles WHERE id = ?) RETURNING id",
+            [profile_id, role, content, status, time.time(), profile_id],
+        ).fetchall()
+        return ChatMessage(rows[0][0], role, content, status) if rows else None
 
     def recent(self, profile_id: int, limit: int = 200) -> list[ChatMessage]:
         rows = self._db.execute(

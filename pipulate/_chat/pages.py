@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 
 from starlette.websockets import WebSocket, WebSocketState
 
 log = logging.getLogger("pipulate.pages")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ids = itertools.count(1)
 
 
@@ -28,6 +30,8 @@ class Page:
         """Send a fragment; False when the page has gone (the caller may stop working for it)."""
         if self.websocket.client_state != WebSocketState.CONNECTED:
             return False
+        if _SURROGATE.search(html):  # cannot be sent as UTF-8; callers clean text, this is the last guard
+            html = _SURROGATE.sub("\ufffd", html)
         try:
             async with self._send_lock:
                 await self.websocket.send_text(html)
@@ -39,6 +43,7 @@ class Page:
         task = asyncio.create_task(coroutine, name=name)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(_log_failure)
         return task
 
     def cancel_tasks(self) -> int:
@@ -69,3 +74,9 @@ class Pages:
         """Send to every open page; answers how many received it."""
         results = await asyncio.gather(*(page.send(html) for page in self), return_exceptions=True)
         return sum(1 for result in results if result is True)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    # A task's failure is logged once here, never as "Task exception was never retrieved".
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the page task %r failed", task.get_name(), exc_info=task.exception())

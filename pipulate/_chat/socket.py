@@ -7,12 +7,14 @@ too large, not JSON, or names an unknown action gets a readable reply and goes n
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .._errors import UserError
+from .._errors import DISK_FULL_MESSAGE, UserError, is_disk_full
+from .._json_input import BadJSON, loads_limited
+from .._profiles import page_profile_id, parse_page_profile
+from .._text import clean_model_text
 from .fragments import error_html
 from .pages import Page
 
@@ -42,25 +44,40 @@ class PageSocket:
             self.pages.remove(page)  # cancels what still runs for it: the upstream request closes
 
     async def dispatch(self, page: Page, text: str | None, data: bytes | None) -> None:
+        """Handle one frame. Nothing a client sends may end the socket or reach the log as a
+        traceback: every refusal is a readable frame in the page."""
         if text is None:
             return await page.send(error_html("This socket takes JSON text frames, not binary ones."))
-        if len(text.encode()) > MAX_FRAME_BYTES:
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
             return await page.send(error_html(f"That message is too large (the limit is {MAX_FRAME_BYTES // 1024} KB)."))
         try:
-            frame = json.loads(text)
-        except json.JSONDecodeError:
-            return await page.send(error_html("That frame is not valid JSON."))
+            frame = loads_limited(text)
+        except BadJSON as error:
+            return await page.send(error_html(f"That frame was refused: {error}"))
         if not isinstance(frame, dict):
             return await page.send(error_html("A frame must be a JSON object with an \"action\"."))
         action = frame.get("action")
         handler = self.actions.get(action) if isinstance(action, str) else None
         if handler is None:
             known = ", ".join(sorted(self.actions)) or "none"
-            return await page.send(error_html(f"Unknown action {str(action)[:40]!r} (known: {known})."))
+            if action is None:
+                return await page.send(error_html(f"A frame needs an \"action\" (known: {known})."))
+            shown = repr(clean_model_text(action)[:40]) if isinstance(action, str) else f"of type {type(action).__name__}"
+            return await page.send(error_html(f"Unknown action {shown} (known: {known})."))
+        # The frame says which profile its page shows (pipulate.js adds it to htmx's HEADERS).
+        headers = frame.get("HEADERS")
+        shown_profile = headers.get("X-Pipulate-Profile") if isinstance(headers, dict) else None
+        token = page_profile_id.set(parse_page_profile(shown_profile) if isinstance(shown_profile, str) else None)
         try:
             await handler(page, frame)
         except UserError as error:
             await page.send(error_html(error.message))
-        except Exception:
-            log.exception("socket action %r failed", action)
-            await page.send(error_html("Something went wrong on the server; the details are in its log."))
+        except Exception as error:
+            if is_disk_full(error):
+                log.warning("socket action %r: the disk is full", action)
+                await page.send(error_html(DISK_FULL_MESSAGE))
+            else:
+                log.exception("socket action %r failed", action)
+                await page.send(error_html("Something went wrong on the server; the details are in its log."))
+        finally:
+            page_profile_id.reset(token)

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .._config import LOOPBACK_HOSTS, ConfigError, Settings
+from .._migrate import MigrationError
 from .._plugins import PluginError
 from . import browser
 from .settings_options import add_settings_options, settings_from_options
@@ -57,6 +58,8 @@ def _build_app(settings: Settings):
         return create_app(settings), None
     except PluginError as error:
         return None, str(error)
+    except MigrationError as error:
+        return None, f"{settings.database_path}: {error}"
     except Exception as error:  # the database file cannot be opened, for instance
         return None, f"cannot start: {type(error).__name__}: {error}"
     finally:

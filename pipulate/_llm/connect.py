@@ -13,6 +13,7 @@ from contextlib import aclosing
 
 import httpx
 
+from .._text import SurrogateJoiner
 from ._http import make_timeout
 from .embedded import EmbeddedBackend, llama_cpp_available
 from .errors import BackendTimeout, BackendUnreachable, LLMError
@@ -98,9 +99,15 @@ class ModelServer:
         try:
             # aclosing: when our caller stops early, the backend's stream (and its HTTP request)
             # is closed now, not whenever the garbage collector gets to it.
+            # A server's text may hold what cannot be stored or sent (a lone surrogate from a JSON
+            # escape, NUL): it is cleaned here, the one door every model's text comes through.
+            joiner = SurrogateJoiner()
             async with aclosing(backend.stream_chat(model, messages)) as fragments:
                 async for fragment in fragments:
-                    yield fragment
+                    if fragment := joiner.feed(fragment):
+                        yield fragment
+            if rest := joiner.flush():
+                yield rest
         except LLMError:
             self.forget()
             raise

@@ -2,6 +2,8 @@
 
 - DNS rebinding: an attacker's name resolving to 127.0.0.1 makes its page "same-origin" with us.
   Only the Host header tells, so it must name this machine (Ollama's and Jupyter's fix too).
+- A request with two Host or two Origin headers is refused: which one counts would depend on
+  who reads it.
 - Browsers apply no same-origin policy to WebSocket handshakes, and a foreign page can POST a
   form here. So a WebSocket handshake, or a request that changes something, whose Origin is not
   this app's own is refused. A request without Origin comes from a script or a tool, not from a
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 
 LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SINGLE_HEADERS = frozenset({"host", "origin"})
 
 
 def host_name(host_header: str) -> str | None:
@@ -34,7 +37,13 @@ class LocalOnlyMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers: dict[str, str] = {}
+        for key, value in scope["headers"]:
+            name = key.decode("latin-1").lower()
+            if name in _SINGLE_HEADERS and name in headers:
+                # Two answers to "who is asking": a proxy or a client would pick one, we cannot.
+                return await _refuse(scope, receive, send, 400, f"Refused: the request has more than one {name.title()} header.")
+            headers[name] = value.decode("latin-1")
         host = headers.get("host", "")
         if not self._is_local_host(host):
             return await _refuse(scope, receive, send, 400, "Refused: the Host header does not name this machine.")

@@ -11,7 +11,8 @@ from fasthtml.common import H1, A, Body, Div, Head, Html, Main, Meta, P, Title, 
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, PlainTextResponse
 
-from .._errors import UserError
+from .._errors import DISK_FULL_MESSAGE, UserError
+from .._profiles import PageOutOfDate, page_profile_id
 
 log = logging.getLogger("pipulate")
 
@@ -20,6 +21,7 @@ _MESSAGES = {
     404: "Not found.",
     405: "That action is not allowed here.",
     413: "The request is too large.",
+    507: DISK_FULL_MESSAGE,
     500: "Something went wrong on the server; the details are in its log. Nothing else was changed.",
 }
 
@@ -40,7 +42,32 @@ def error_response(request, message: str, status_code: int):
 
 
 async def handle_user_error(request, error: UserError):
+    if isinstance(error, PageOutOfDate) and "hx-request" in request.headers:
+        return await _page_out_of_date(request, error)
     return error_response(request, error.message, error.status_code)
+
+
+async def _page_out_of_date(request, error: PageOutOfDate):
+    """The message, and the page redrawn for the profile it should show now."""
+    from fasthtml.common import Section
+
+    page_profile_id.set(None)  # render for the stored selection
+    panel, *others = await request.app.state.core.page_parts(request)
+    fragments = [Div(error.message, cls="message error", role="alert"), Section(panel, id="app-panel", hx_swap_oob="innerHTML"), *others]
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    return HTMLResponse(to_xml(tuple(fragments)), status_code=error.status_code, headers=headers)
+
+
+async def handle_disk_full(request, error: Exception):
+    # Not the user's fault and not a bug: one line in the log, a sentence in the page. Reads
+    # go on working; writes answer this until there is room again.
+    log.warning("a write failed, the disk is full: %s %s", request.method, request.url.path)
+    return error_response(request, DISK_FULL_MESSAGE, 507)
+
+
+async def handle_client_disconnect(request, error: Exception):
+    # The client left while sending its body: no one reads the answer, and nothing was done.
+    return PlainTextResponse("", status_code=400)
 
 
 async def handle_http_exception(request, error: HTTPException):
@@ -57,10 +84,16 @@ async def handle_server_error(request, error: Exception):
     return error_response(request, _MESSAGES[500], 500)
 
 
-EXCEPTION_HANDLERS = {
-    UserError: handle_user_error,
-    HTTPException: handle_http_exception,
-    404: handle_http_exception,
-    405: handle_http_exception,
-    500: handle_server_error,
-}
+def exception_handlers() -> dict:
+    import apsw
+    from starlette.requests import ClientDisconnect
+
+    return {
+        UserError: handle_user_error,
+        apsw.FullError: handle_disk_full,
+        ClientDisconnect: handle_client_disconnect,
+        HTTPException: handle_http_exception,
+        404: handle_http_exception,
+        405: handle_http_exception,
+        500: handle_server_error,
+    }

@@ -135,6 +135,9 @@ def profile_switcher(core, oob: bool = False) -> Form:
     return Form(
         Label(Span("Profile"), Select(*options, name="profile_id", id="profile-select")),
         id="profile-switcher",
+        # The profile this page shows: pipulate.js sends it with every request of the page, so
+        # a tab left open on another profile acts on the profile it shows.
+        data_profile_id=str(selected.id),
         hx_post="/profiles/select",
         hx_trigger="change",
         hx_target="#app-panel",

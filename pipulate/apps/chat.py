@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from contextlib import aclosing
 
 from fasthtml.common import H2, Button, Div, Form, Input, NotStr, Option, Select, Textarea
@@ -23,13 +24,16 @@ from .._chat.fragments import (
     streaming_state_html,
     token_html,
 )
-from .._errors import UserError
+from .._errors import DISK_FULL_MESSAGE, UserError, is_disk_full
 from .._llm.errors import LLMError
 from .._plugins import Plugin, route
+from .._text import clean_model_text, clean_text
 
 MESSAGE_LIMIT = 4000  # characters; longer messages are refused before reaching the model
+MODEL_NAME_LIMIT = 200
 MODEL_KEY = "chat_model"
 _reply_numbers = itertools.count(1)
+log = logging.getLogger("pipulate.chat")
 
 
 class ChatApp(Plugin):
@@ -41,6 +45,7 @@ class ChatApp(Plugin):
         super().__init__(core)
         settings = core.settings
         self._model_server = None
+        self._replies: dict[asyncio.Task, int] = {}  # reply task -> the profile it answers
         self.system_prompt = settings.system_prompt or (
             f"You are the assistant inside {settings.app_name}, a local app. Answer briefly and plainly."
         )
@@ -62,7 +67,15 @@ class ChatApp(Plugin):
         return self.core.chat.history
 
     def model(self) -> str:
-        return self.store.get(MODEL_KEY) or self.core.settings.model
+        """The model picked in the page, else the configured one. A stored value that is no longer
+        acceptable (written by an older version) is ignored rather than breaking every page."""
+        picked = self.store.get(MODEL_KEY)
+        if isinstance(picked, str):
+            try:
+                return clean_text(picked, field="Model", max_length=MODEL_NAME_LIMIT)
+            except UserError:
+                pass
+        return self.core.settings.model
 
     # --- the panel -------------------------------------------------------------------------
 
@@ -126,9 +139,9 @@ class ChatApp(Plugin):
         text = frame.get("message")
         if not isinstance(text, str) or not text.strip():
             raise UserError("Type a message first.")
-        text = text.strip()
-        if len(text) > MESSAGE_LIMIT:
-            raise UserError(f"That message is {len(text)} characters; the limit is {MESSAGE_LIMIT}. It was not sent.")
+        if len(text.strip()) > MESSAGE_LIMIT:
+            raise UserError(f"That message is {len(text.strip()):,} characters; the limit is {MESSAGE_LIMIT:,}. It was not sent.")
+        text = clean_text(text, field="The message", max_length=MESSAGE_LIMIT, multiline=True)
         if any(task.get_name() == "reply" and not task.done() for task in page.tasks):
             raise UserError("A reply is still coming: wait for it, or press Stop.")
         profile = self.core.profiles.selected()
@@ -138,7 +151,9 @@ class ChatApp(Plugin):
             append_to_conversation(message_html("user", text) + pending_reply_html(reply_id))
             + streaming_state_html(True)
         )
-        page.start(self.reply(page, profile.id, reply_id), name="reply")
+        task = page.start(self.reply(page, profile.id, reply_id), name="reply")
+        self._replies[task] = profile.id
+        task.add_done_callback(self._replies.pop)
         # Let the reply task start (and enter its try/finally) before the next frame is read:
         # a Stop read in the same breath would otherwise cancel it before it could answer.
         await asyncio.sleep(0)
@@ -166,17 +181,34 @@ class ChatApp(Plugin):
             raise
         except LLMError as error:
             status, failure = "failed", error
+        except Exception:  # a bug of ours or a backend's: end like any other failure
+            log.exception("the reply failed")
+            status, failure = "failed", LLMError("The reply failed on the server; the details are in its log.")
         finally:
-            text = "".join(parts)
+            # However the reply ended, the page goes back to idle and keeps what arrived.
+            await self._finish_reply(page, profile_id, reply_id, "".join(parts), status, failure)
+
+    async def _finish_reply(self, page, profile_id: int, reply_id: str, text: str, status: str, failure) -> None:
+        try:
             if text:
+                # Dropped when the profile was deleted meanwhile (add stores nothing then).
                 self.history.add(profile_id, "assistant", text, status)
-            if text or failure is None:
-                final = message_html("assistant", text, element_id=reply_id, status=status, oob=True)
-            else:  # nothing arrived: no empty bubble, just the error below
-                final = f'<div id="{reply_id}" hx-swap-oob="delete"></div>'
-            if failure is not None:
-                final += error_html(failure.user_text())
-            await page.send(final + streaming_state_html(False))
+        except Exception as error:  # the disk is full, say: the page still shows the reply
+            log.warning("could not store the reply: %s", error)
+            failure = failure or LLMError(DISK_FULL_MESSAGE if is_disk_full(error) else "The reply could not be saved.")
+        if text or failure is None:
+            final = message_html("assistant", text, element_id=reply_id, status=status, oob=True)
+        else:  # nothing arrived: no empty bubble, just the error below
+            final = f'<div id="{reply_id}" hx-swap-oob="delete"></div>'
+        if failure is not None:
+            final += error_html(failure.user_text())
+        await page.send(final + streaming_state_html(False))
+
+    def on_profile_deleted(self, profile_id: int) -> None:
+        # Its replies stop now; anything that still arrives is not stored (history.add drops it).
+        for task, owner in list(self._replies.items()):
+            if owner == profile_id:
+                task.cancel()
 
     # --- HTTP routes -----------------------------------------------------------------------
 
@@ -190,16 +222,16 @@ class ChatApp(Plugin):
             return Option(current, value=current, selected=True, title="The model server is busy; try again.")
         except LLMError as error:
             return Option(current, value=current, selected=True, title=f"Model server unavailable: {error.user_text()}")
+        names = [clean_model_text(name) for name in names if isinstance(name, str)]  # a server's text
         if current not in names:
             names = [current, *names]
         return tuple(Option(name, value=name, selected=name == current) for name in names)
 
     @route.post("/model")
     async def choose_model(self, model: str = ""):
-        model = model.strip()
-        if not model or len(model) > 200:
+        if not isinstance(model, str) or not model.strip():
             raise UserError("Pick a model from the list.")
-        self.store[MODEL_KEY] = model
+        self.store[MODEL_KEY] = clean_text(model, field="The model name", max_length=MODEL_NAME_LIMIT)
         return ""
 
     @route.post("/clear")

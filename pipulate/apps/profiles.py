@@ -67,16 +67,15 @@ class ProfilesApp(Plugin):
     @route.delete("/{profile_id}")
     async def delete(self, request, profile_id: str):
         self.core.profiles.delete(parse_id(profile_id, field="profile"))
-        # The selection may have moved to another profile: redraw the panel, the switcher and
-        # whatever shows per-profile data beside the app (the chat history).
+        # The page may now show another profile: redraw the panel, the switcher and whatever
+        # shows per-profile data beside the app (the chat history).
         return await self.render(request), profile_switcher(self.core, oob=True), *await self.core.asides(request, oob=True)
 
     @route.post("/select")
     async def select(self, request, profile_id: str = ""):
         self.core.profiles.select(parse_id(profile_id, field="profile"))
-        # Whatever app is open now shows the new profile's data.
-        panel = await self.core.current_app().render(request)
-        return panel, profile_switcher(self.core, oob=True), *await self.core.asides(request, oob=True)
+        # Whatever app this page shows now shows the new profile's data.
+        return await self.core.page_parts(request)
 
 
 def profile_item(profile: Profile, selected: bool) -> Li:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from fasthtml.common import H2, Button, Form, Input, Li, P, Span, Ul
 
 from .._database import Table
-from .._errors import NotFound, UserError, clean_text, parse_id
+from .._errors import NotFound, UserError, parse_id
 from .._plugins import Plugin, route
+from .._text import clean_text
 
 TITLE_LIMIT = 200
 

@@ -1,12 +1,21 @@
 """Chat history: per profile, kept across reopening, and trimmed to the context budget."""
 
-from pipulate import open_database
+from pipulate import Profiles, Store, open_database
 from pipulate._chat.history import ChatHistory, estimate_tokens
+
+
+def history_with_profiles(path, count: int = 2) -> ChatHistory:
+    """A history in a new database whose profiles 1..count exist (messages need their profile)."""
+    db = open_database(path)
+    profiles = Profiles(db, Store(db))
+    for number in range(1, count + 1):
+        profiles.create(f"Profile {number}")
+    return ChatHistory(db)
 
 
 def test_history_is_per_profile_and_survives_reopening(tmp_path):
     path = tmp_path / "app.db"
-    history = ChatHistory(open_database(path))
+    history = history_with_profiles(path)
     history.add(1, "user", "hello from one")
     history.add(2, "user", "hello from two")
     history.add(1, "assistant", "answer", status="stopped")
@@ -20,7 +29,7 @@ def test_history_is_per_profile_and_survives_reopening(tmp_path):
 
 
 def test_what_goes_to_the_model_fits_the_budget_newest_first(tmp_path):
-    history = ChatHistory(open_database(tmp_path / "app.db"))
+    history = history_with_profiles(tmp_path / "app.db")
     for number in range(50):
         history.add(1, "user", f"question {number} " + "x" * 400)
         history.add(1, "assistant", f"answer {number} " + "y" * 400)
@@ -36,7 +45,19 @@ def test_what_goes_to_the_model_fits_the_budget_newest_first(tmp_path):
 
 
 def test_a_single_message_over_the_budget_is_still_sent(tmp_path):
-    history = ChatHistory(open_database(tmp_path / "app.db"))
+    history = history_with_profiles(tmp_path / "app.db")
     history.add(1, "user", "z" * 10_000)
     messages = history.for_model(1, "system", budget_tokens=256)
     assert [m["role"] for m in messages] == ["system", "user"]
+
+
+def test_a_message_for_a_profile_that_no_longer_exists_is_dropped(tmp_path):
+    db = open_database(tmp_path / "app.db")
+    profiles = Profiles(db, Store(db))
+    keep, gone = profiles.create("Keep"), profiles.create("Gone")
+    history = ChatHistory(db)
+    profiles.on_delete(history.clear)
+    profiles.delete(gone.id)
+    assert history.add(gone.id, "assistant", "a reply that ended after its profile was deleted") is None
+    assert history.add(keep.id, "assistant", "kept") is not None
+    assert db.execute("SELECT profile_id, content FROM chat_messages").fetchall() == [(keep.id, "kept")]

@@ -497,15 +497,25 @@ BAD_FRAMES = [
     ('"chat"', "must be a JSON object"),
     ("null", "must be a JSON object"),
     (json.dumps({"action": "explode", "message": "hi"}), "Unknown action &#x27;explode&#x27; (known: chat, stop)"),
-    (json.dumps({"message": "no action"}), "Unknown action &#x27;None&#x27;"),
+    (json.dumps({"message": "no action"}), "A frame needs an &quot;action&quot; (known: chat, stop)"),
     (json.dumps({"action": ["chat"], "message": "hi"}), "Unknown action"),
     (json.dumps({"action": "<b>chat</b>"}), "Unknown action &#x27;&lt;b&gt;chat&lt;/b&gt;&#x27;"),
     (json.dumps({"action": "chat"}), "Type a message first."),
     (json.dumps({"action": "chat", "message": ""}), "Type a message first."),
     (json.dumps({"action": "chat", "message": " \n\t "}), "Type a message first."),
     (json.dumps({"action": "chat", "message": 42}), "Type a message first."),
-    (json.dumps({"action": "chat", "message": "x" * 4001}), "That message is 4001 characters; the limit is 4000."),
+    (json.dumps({"action": "chat", "message": "x" * 4001}), "That message is 4,001 characters; the limit is 4,000."),
     (json.dumps({"action": "chat", "message": "y" * 70_000}), "too large (the limit is 64 KB)"),
+    # Frames Python's JSON parser cannot take: deep nesting, unclosed nesting, a huge number.
+    ('{"action": "chat", "message": ' + "[" * 5_000 + "]" * 5_000 + "}", "nested more than 64 levels"),
+    ("[" * 30_000, "nested more than 64 levels"),
+    ('{"action": "chat", "n": ' + "9" * 30_001 + "}", "not valid JSON"),
+    ('{"action": ' + "9" * 30_001 + "}", "not valid JSON"),
+    # Text that cannot be stored or displays as something else.
+    ('{"action": "chat", "message": "hi \\ud800 there"}', "not valid Unicode"),
+    (json.dumps({"action": "chat", "message": "nul \x00 here"}), "control characters"),
+    (json.dumps({"action": "chat", "message": "\u202eevil"}), "right-to-left override"),
+    (json.dumps({"action": "chat", "message": "\u200b\u200b\u2060"}), "cannot be empty"),
     (json.dumps({"action": "chat", "message": "é" * 40_000}, ensure_ascii=False), "too large (the limit is 64 KB)"),  # 80 KB as UTF-8
 ]
 

@@ -2,6 +2,19 @@
 (function () {
   "use strict";
 
+  // Every request says which profile this page shows (the switcher's data-profile-id, redrawn
+  // whenever the page changes profile), on htmx requests and on the page socket's frames alike.
+  function pageProfile() {
+    var switcher = document.getElementById("profile-switcher");
+    return switcher ? switcher.getAttribute("data-profile-id") : null;
+  }
+  function addProfileHeader(event) {
+    var id = pageProfile();
+    if (id) event.detail.headers["X-Pipulate-Profile"] = id;
+  }
+  document.addEventListener("htmx:configRequest", addProfileHeader);
+  document.addEventListener("htmx:wsConfigSend", addProfileHeader);
+
   // A new action clears the previous message.
   document.addEventListener("htmx:beforeRequest", function () {
     var flash = document.getElementById("flash");
