@@ -43,17 +43,24 @@ let
 
   # Starts Ollama only when none answers, and stops only what it started (by PID, on exit,
   # Ctrl-C included: a background job of a script ignores SIGINT, so the trap must kill it).
+  # Like the ollama app, it respects a user's OLLAMA_HOST (host, host:port or a URL): that is
+  # where it looks for an Ollama, where it starts one, and what the app's chat talks to.
   up = script "${name}-up" ''
-    export OLLAMA_HOST=127.0.0.1:11434
+    export OLLAMA_HOST="''${OLLAMA_HOST:-127.0.0.1:11434}"
     export OLLAMA_MODELS="''${OLLAMA_MODELS:-$data_dir/ollama/models}"
     ollama_answers() { # $1: seconds to keep trying
       ${python} - "$1" <<'PY'
-    import sys, time, urllib.request
+    import os, sys, time, urllib.parse, urllib.request
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    host = os.environ["OLLAMA_HOST"].strip().rstrip("/")
+    if "://" not in host:
+        host = "http://" + host
+    if urllib.parse.urlsplit(host).port is None:  # no port: Ollama's default
+        host += ":11434"
     deadline = time.monotonic() + float(sys.argv[1])
     while True:
         try:
-            opener.open("http://127.0.0.1:11434/api/version", timeout=1).close()
+            opener.open(host + "/api/version", timeout=1).close()
             sys.exit(0)
         except Exception:
             if time.monotonic() >= deadline:
@@ -72,10 +79,10 @@ let
     trap 'exit 130' INT
     trap 'exit 143' TERM
     if ollama_answers 0; then
-      echo "${name}: using the Ollama that answers at 127.0.0.1:11434" >&2
+      echo "${name}: using the Ollama that answers at $OLLAMA_HOST" >&2
     else
       mkdir -p "$data_dir" "$OLLAMA_MODELS"
-      echo "${name}: starting Ollama on 127.0.0.1:11434 (log: $data_dir/ollama.log)" >&2
+      echo "${name}: starting Ollama on $OLLAMA_HOST (log: $data_dir/ollama.log)" >&2
       ${pkgs.ollama}/bin/ollama serve >"$data_dir/ollama.log" 2>&1 &
       ollama_pid=$!
       ollama_answers 20 || echo "${name}: Ollama did not answer within 20 s; starting the app anyway" >&2
@@ -99,7 +106,7 @@ in
   apps = {
     default = app serve "Serve ${name} on 127.0.0.1 with its data in the user's data directory";
     ollama = app ollama "Run Ollama on 127.0.0.1:11434 with its models in ${name}'s data directory";
-    up = app up "Start Ollama unless one answers at 127.0.0.1:11434, then serve ${name}; stop what it started on exit";
+    up = app up "Start Ollama unless one answers at $OLLAMA_HOST (default 127.0.0.1:11434), then serve ${name}; stop what it started on exit";
     doctor = app doctor "Check ${name}'s setup (python -m pipulate doctor)";
   };
 }

@@ -45,6 +45,7 @@ let
       };
       checks = import ./checks.nix {
         inherit pkgs lib py;
+        inherit (apps) serve;
         src = coreSrc;
       };
     in
@@ -63,7 +64,9 @@ let
         default = apps.serve;
         inherit (py) pipulate;
       };
-      checks = if pipulateFromSource then checks else { inherit (checks) numpy; };
+      # A variant checks its own app (the package imports, /ws answers); the core's test suite
+      # and formatting are the core's checks.
+      checks = if pipulateFromSource then checks else { inherit (checks) numpy websocket; };
     };
 
   # Every system: the same arguments, plus nixpkgs and systems to override the core's.

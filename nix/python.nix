@@ -1,6 +1,12 @@
 # The Python side, derived from pyproject.toml so the dependency list lives in one place.
-# Each name is looked up in python-packages.json (pyproject name -> nixpkgs attribute); a
-# dependency with no entry stops evaluation with a message naming it.
+#
+# A requirement ("uvicorn[standard]>=0.30") becomes packages in two steps:
+# - its name: a package this flake builds itself from PyPI (python-overrides.json: the
+#   version-sensitive ones, at exactly pyproject.toml's pins), else the nixpkgs python3.pkgs
+#   attribute python-packages.json names for it;
+# - each of its extras: the packages that extra brings (python-packages.json "extras"). An extra
+#   with no entry stops evaluation, so none is ever dropped silently.
+# A name with no entry stops evaluation with a message naming it.
 {
   pkgs,
   lib,
@@ -11,31 +17,105 @@ let
   python = pkgs.python3;
   ps = python.pkgs;
   pyproject = builtins.fromTOML (builtins.readFile (coreSrc + "/pyproject.toml"));
-  mapping = (lib.importJSON ./python-packages.json).packages;
+  names = lib.importJSON ./python-packages.json;
+  fromPyPI = (lib.importJSON ./python-overrides.json).packages;
 
-  # "llama-cpp-python[server]==0.3.36" -> "llama-cpp-python" (PEP 503: lower case, runs of
-  # "-", "_", "." become "-"), the key python-packages.json uses.
-  depName =
+  # builtins.split's pieces that are text and not empty.
+  words = pattern: text: lib.filter (s: lib.isString s && s != "") (builtins.split pattern text);
+  # PEP 503: lower case, runs of "-", "_", "." become "-".
+  normalize = name: lib.toLower (lib.concatStringsSep "-" (words "[-_.]+" name));
+  # "llama-cpp-python[server]==0.3.36" -> { name = "llama-cpp-python"; extras = [ "server" ]; }
+  parse =
     spec:
     let
-      bare = builtins.head (builtins.match "[[:space:]]*([A-Za-z0-9._-]+).*" spec);
+      m = builtins.match "[[:space:]]*([A-Za-z0-9._-]+)[[:space:]]*(\\[([^]]*)])?.*" spec;
+      extras = builtins.elemAt m 2;
     in
-    lib.toLower (
-      lib.concatStringsSep "-" (lib.filter (s: lib.isString s && s != "") (builtins.split "[-_.]+" bare))
-    );
-  toAttr =
+    {
+      name = normalize (builtins.elemAt m 0);
+      extras =
+        if extras == null then [ ] else map normalize (words "[[:space:],]+" extras);
+    };
+
+  unknown =
+    name:
+    if names.unavailable ? ${name} then
+      "the Python dependency '${name}' is not in nixpkgs: ${names.unavailable.${name}}"
+    else
+      "nix/python-packages.json has no entry for the Python dependency '${name}'; "
+      + "add its nixpkgs python3.pkgs attribute";
+  attrOf = name: names.packages.${name} or (throw (unknown name));
+  package = name: ours.${name} or ps.${attrOf name};
+  extraPackages =
+    name: extra:
+    let
+      key = "${name}[${extra}]";
+      missing =
+        "nix/python-packages.json has no entry in \"extras\" for '${key}'; "
+        + "list the packages that extra brings";
+    in
+    map package (names.extras.${key} or (throw missing));
+  # One requirement -> its package and the packages of its extras.
+  resolve =
     spec:
     let
-      name = depName spec;
+      requirement = parse spec;
     in
-    mapping.${name}
-      or (throw "nix/python-packages.json has no entry for the Python dependency '${name}'; add its nixpkgs python3.pkgs attribute");
-  pkgsFor = specs: map (spec: ps.${toAttr spec}) specs;
+    [ (package requirement.name) ]
+    ++ builtins.concatMap (extraPackages requirement.name) requirement.extras;
+  resolveAll = builtins.concatMap resolve;
+
+  # What a package's sdist needs besides its metadata (python-overrides.json "patch").
+  patches = {
+    # setup.py imports pkg_resources (gone from setuptools 81) only to compare versions.
+    setup-py-without-pkg-resources = {
+      postPatch = ''
+        substituteInPlace setup.py --replace-fail \
+          "from pkg_resources import parse_version" \
+          "from packaging.version import parse as parse_version"
+      '';
+    };
+    # llama.cpp is vendored in the sdist: build it portable (no -march=native), without git.
+    llama-cpp = {
+      nativeBuildInputs = [
+        pkgs.cmake
+        pkgs.ninja
+      ];
+      dontUseCmakeConfigure = true;
+      env.CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_BUILD_NUMBER=1 -DLLAVA_BUILD=OFF";
+      enableParallelBuilding = true;
+    };
+  };
+
+  # The version-sensitive packages, built at exactly their pyproject.toml versions from PyPI's
+  # source archives. Nothing of nixpkgs depends on them, so they replace nothing there.
+  ours = builtins.mapAttrs (
+    name: entry:
+    ps.buildPythonPackage (
+      lib.recursiveUpdate {
+        pname = name;
+        inherit (entry) version;
+        pyproject = true;
+        src = pkgs.fetchurl { inherit (entry) url hash; };
+        build-system = map (attr: ps.${attr}) entry.build-system;
+        dependencies = resolveAll entry.dependencies;
+        # Only named requirements, each with its reason in python-overrides.json.
+        pythonRelaxDeps = builtins.attrNames (entry.relaxDeps or { });
+        # The sdist's version, not a git describe (httpx2 and httpcore2 use uv-dynamic-versioning).
+        env.UV_DYNAMIC_VERSIONING_BYPASS = entry.version;
+        # Their test suites need the network or files the sdists leave out; the import check,
+        # pip's dependency check and Pipulate's own tests (checks.pytest) run instead.
+        doCheck = false;
+        pythonImportsCheck = entry.importsCheck;
+        meta.description = "${name} ${entry.version}, built from its PyPI sdist (Pipulate's pin)";
+      } (patches.${entry.patch or "none"} or { })
+    )
+  ) fromPyPI;
 
   extras = pyproject.project.optional-dependencies;
-  runtimeDeps = pkgsFor pyproject.project.dependencies;
+  runtimeDeps = resolveAll pyproject.project.dependencies;
   # The test extra (it includes llama-cpp-python, the local-llm extra's only package).
-  testDeps = pkgsFor (extras.test ++ extras.local-llm);
+  testDeps = resolveAll (extras.test ++ extras.local-llm);
 
   # Only what the package needs to build, so editing tests or docs does not rebuild it.
   packageSrc = builtins.path {
@@ -60,10 +140,8 @@ let
     pyproject = true;
     src = packageSrc;
     build-system = [ ps.setuptools ];
+    # Every pin is met as written (no pythonRelaxDeps): the pinned packages are built above.
     dependencies = runtimeDeps;
-    # pyproject pins exact versions for pip users; nixpkgs ships its own. Without this the
-    # runtime-deps check fails the build whenever nixpkgs has, say, another fastlite.
-    pythonRelaxDeps = true;
     # No pythonImportsCheck: the dev shell builds this package on entry, and a half-edited
     # working tree must not stop the shell from opening. checks.numpy imports it instead.
     meta.description = pyproject.project.description;
@@ -71,6 +149,9 @@ let
 in
 {
   inherit python pipulate;
+  # For the tests: the packages built from PyPI, and how a requirement resolves.
+  fromPyPI = ours;
+  inherit resolve;
   # What `nix run` serves with: the package and a variant's additions.
   appEnv = python.withPackages (p: [ pipulate ] ++ extraPythonPackages p);
   # The dev shell and the test check: dependencies, test tools and the package (tests start

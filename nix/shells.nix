@@ -55,6 +55,9 @@ let
   venvHook = ''
     # mkShell sets SOURCE_DATE_EPOCH to 1980 (315532800); pip's wheel builds fail on it.
     unset SOURCE_DATE_EPOCH
+    # A PYTHONPATH from the caller (or another Nix shell) would put other packages before the
+    # venv's and mix them into what pip installs.
+    unset PYTHONPATH
     ${findRoot}
     __pipulate_venv() {
       local root

@@ -43,7 +43,7 @@ class Settings:
     # The chat's model server: empty means $OLLAMA_HOST, else http://127.0.0.1:11434.
     llm_url: str = ""
     model: str = "llama3.2"  # the brand's default model
-    model_file: Path | None = None  # a GGUF file for the embedded backend (pipulate[local-llm])
+    model_file: Path | None = None  # a GGUF file for the embedded backend (the local-llm extra)
     chat_context_tokens: int = 2048  # history sent to the model is trimmed to this budget
     llm_timeout: float = 120.0  # seconds to wait for the model's next token
     system_prompt: str = ""  # empty: a short default naming the app

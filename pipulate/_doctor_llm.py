@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from ._doctor import OK, WARN, Check
+from ._install import install_command
 
 TIMEOUT = 2.0
 RESOLV_CONF = Path("/etc/resolv.conf")
@@ -94,12 +95,14 @@ def _unreachable(url: str, model: str, model_file: Path | None, wsl: bool, resol
     ]
     if model_file is None:
         hints.append(
-            "Or run a model inside the app: pip install 'pipulate[local-llm]', then pipulate serve --model-file FILE.gguf."
+            f"Or run a model inside the app: {install_command('local-llm')}, then pipulate serve --model-file FILE.gguf."
         )
     elif model_file.is_file() and importlib.util.find_spec("llama_cpp") is not None:
         hints.append(f"Until then the chat uses the embedded model {model_file}.")
     else:
-        hints.append(f"The embedded model {model_file} cannot stand in: check the file and pip install 'pipulate[local-llm]'.")
+        hints.append(
+            f"The embedded model {model_file} cannot stand in: check the file and {install_command('local-llm')}."
+        )
     if wsl:
         hints.append(_wsl_hint(resolv_conf))
     return Check("model_server", WARN, f"no model server answers at {url}", "\n".join(hints))

@@ -24,16 +24,19 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._install import DISTRIBUTION, IMPORT_NAME, checkout, flake_source, install_command, source_url
+
 VARIANTS = ("darwinix", "pipulate", "botifython")
-BRANDS = {"darwinix": "Darwinix", "pipulate": "Pipulate", "botifython": "Botifython"}
-DEFAULT_CORE_URL = "github:pipulate/pipulate"
-DEFAULT_TEMPLATE_URL = "https://github.com/pipulate/pipulate.git"
+# The pipulate variant's default brand is not "Pipulate": its project (the slug) would be named
+# like the core it depends on.
+BRANDS = {"darwinix": "Darwinix", "pipulate": "Pipulate SEO", "botifython": "Botifython"}
+# A variant's Python project must not be named like the core (pip would take one for the other).
+RESERVED_SLUGS = frozenset({DISTRIBUTION, IMPORT_NAME})
 ANSWERS_FILE = ".copier-answers.yml"
 NAME_LIMIT = 60
 NAME_PUNCTUATION = " -_.&',"
 LOGO_LIMIT = 2_000_000  # bytes
 LOGO_KINDS = {".svg": "SVG", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
-INSTALL_COPIER = "pip install 'pipulate[variants]'"
 _URL_PREFIXES = ("https://", "http://", "git+", "git@", "ssh://", "gh:", "gl:", "file://")
 _CORE_URL = re.compile(r"github:[\w.-]+/[\w.-]+(/[\w.-]+)?|(git\+)?https://[^\s\"']+")
 _MODEL = re.compile(r"[A-Za-z0-9._:/@+-]{1,200}")
@@ -110,6 +113,12 @@ def check_new(
     if variant not in VARIANTS:
         raise VariantError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     name = check_name(BRANDS[variant] if name is None else name)
+    slug = slug_of(name)
+    if slug in RESERVED_SLUGS:
+        raise VariantError(
+            f"--name {name!r} would name the project {slug!r}, which is the core's own name "
+            f"({DISTRIBUTION}, imported as {IMPORT_NAME}); choose another, e.g. \"{name} Tools\""
+        )
     directory = check_new_directory(Path(directory))
     if not 1 <= port <= 65535:
         raise VariantError(f"port must be between 1 and 65535, not {port}")
@@ -121,13 +130,13 @@ def check_new(
         variant=variant,
         directory=directory,
         name=name,
-        slug=slug_of(name),
+        slug=slug,
         port=port,
         model=model,
         accent_color=accent_color,
         logo=check_logo(Path(logo)) if logo is not None else None,
         template=check_template(template) if template else default_template(),
-        core_url=check_core_url(core_url) if core_url else DEFAULT_CORE_URL,
+        core_url=check_core_url(core_url) if core_url else default_core_url(),
     )
 
 
@@ -222,13 +231,23 @@ def check_core_url(core_url: str) -> str:
 
 def default_template() -> str:
     """This installation's own checkout when it is one (a git repository with copier.yml), else
-    the core's public repository."""
-    import pipulate
-
-    root = Path(pipulate.__file__).resolve().parents[1]
-    if (root / "copier.yml").is_file() and (root / ".git").exists():
+    this project's source repository ([project.urls] Source)."""
+    root = checkout()
+    if root is not None and (root / "copier.yml").is_file() and (root / ".git").exists():
         return str(root)
-    return DEFAULT_TEMPLATE_URL
+    url = source_url().removeprefix("git+")
+    return url if url.endswith(".git") else f"{url}.git"
+
+
+def default_core_url() -> str:
+    """Where a new variant gets the core (pip and its flake's `pipulate` input): this checkout
+    when Pipulate runs from one, else this project's source (a flake with lib.mkVariant)."""
+    root = checkout()
+    return str(root) if root is not None else flake_source()
+
+
+def install_copier() -> str:
+    return install_command("variants")
 
 
 def require_tools() -> None:
@@ -236,7 +255,7 @@ def require_tools() -> None:
     try:
         import copier  # noqa: F401
     except ImportError:
-        raise VariantError(f"copier is not installed; install it with: {INSTALL_COPIER}", 1) from None
+        raise VariantError(f"copier is not installed; install it with: {install_copier()}", 1) from None
     if shutil.which("git") is None:
         raise VariantError("git is not installed (https://git-scm.com/downloads); variants are git repositories", 1)
 

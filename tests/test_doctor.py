@@ -180,7 +180,11 @@ def test_no_model_server_warns_quickly_with_how_to_start_ollama():
     assert url in check.detail
     assert "`ollama serve`" in check.hint and "`ollama pull llama3.2`" in check.hint
     assert "nix run .#ollama" in check.hint
-    assert "pipulate[local-llm]" in check.hint and "--model-file" in check.hint
+    # Installs this project (its checkout, or its source URL), never PyPI's unrelated "pipulate".
+    from pipulate._install import install_command
+
+    assert install_command("local-llm") in check.hint and "--model-file" in check.hint
+    assert "pipulate[" not in check.hint
     assert "WSL" not in check.hint
 
 

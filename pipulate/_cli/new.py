@@ -9,27 +9,31 @@ from .settings_options import port_number
 
 
 def add_parser(commands) -> None:
-    from .._variants import VARIANTS
+    from .._variants import VARIANTS, default_core_url, install_copier
 
     parser = commands.add_parser(
         "new",
         help="make a branded variant (darwinix, pipulate, botifython)",
         description="Make a branded variant from Pipulate's template: a new folder, a git repository "
-        "with one commit. Needs copier: pip install 'pipulate[variants]'.",
+        f"with one commit. Needs copier: {install_copier()}",
     )
     parser.add_argument("variant", metavar="VARIANT", help=f"one of {', '.join(VARIANTS)}")
     parser.add_argument("directory", metavar="DIR", type=Path, help="a new (or empty) folder")
-    parser.add_argument("--name", help="the brand, e.g. \"Acme Tools\" (default: the variant's name)")
+    parser.add_argument(
+        "--name", help="the brand, e.g. \"Acme Tools\" (default: Darwinix, Pipulate SEO or Botifython); "
+        "it must not make the project name pipulate or pipulate-core"
+    )
     parser.add_argument("--port", type=port_number, default=5001, help="the app's port (default 5001)")
     parser.add_argument("--model", help="the chat's default model (default: the variant's)")
     parser.add_argument("--accent-color", help="accent colour, #rrggbb (default: the variant's)")
     parser.add_argument("--logo", type=Path, help="an .svg, .png, .jpg or .webp file, copied to brand/")
     parser.add_argument(
-        "--template", help="template source: a Pipulate checkout or git URL (default: this checkout, else GitHub)"
+        "--template", help="template source: a Pipulate checkout or git URL (default: this checkout, else the "
+        "project's source repository)"
     )
     parser.add_argument(
         "--core-url", help="where the variant gets the core: github:OWNER/REPO, a git URL or a checkout "
-        "(default github:pipulate/pipulate)"
+        f"(default: {default_core_url()})"
     )
     parser.set_defaults(run=run)
 

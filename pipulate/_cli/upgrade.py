@@ -12,11 +12,13 @@ from pathlib import Path
 
 
 def add_parser(commands) -> None:
+    from .._variants import install_copier
+
     parser = commands.add_parser(
         "upgrade",
         help="merge a newer template into a variant",
         description="Re-render the variant's template version and the latest one, and merge the "
-        "difference into DIR (a clean git tree). Needs copier: pip install 'pipulate[variants]'.",
+        f"difference into DIR (a clean git tree). Needs copier: {install_copier()}",
     )
     parser.add_argument("directory", metavar="DIR", type=Path, nargs="?", default=Path("."),
                         help="the variant's folder (default: here)")

@@ -1,4 +1,4 @@
-"""The embedded default: a GGUF model run in-process by llama-cpp-python (`pipulate[local-llm]`).
+"""The embedded default: a GGUF model run in-process by llama-cpp-python (the `local-llm` extra).
 
 Generation runs in a worker thread that checks a stop flag between tokens and feeds an asyncio
 queue. The consumer sets the flag in its `finally`, so a stopped reply or a closed tab frees the
@@ -47,8 +47,10 @@ class EmbeddedBackend:
     def _load(self):
         if self._llama is None:
             if not llama_cpp_available():
+                from .._install import install_command
+
                 raise BackendUnreachable(
-                    "The embedded model needs llama-cpp-python.", "Install it with `pip install 'pipulate[local-llm]'`."
+                    "The embedded model needs llama-cpp-python.", f"Install it with `{install_command('local-llm')}`."
                 )
             if not self.model_file.is_file():
                 raise ModelNotFound(f"The model file {self.model_file} does not exist.", "See the README: Local model.")

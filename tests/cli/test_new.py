@@ -11,6 +11,7 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tests.support.cli import assert_one_line_error, clean_env, run_cli
 from tests.support.requirements import require
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -62,6 +64,11 @@ def assert_nothing_written(tmp_path: Path, before: set[str]) -> None:
         (["pipulate", "--model", "two words"], "--model must be a model name"),
         (["pipulate", "--core-url", "ftp://example.org/core"], "--core-url must be"),
         (["pipulate", "--template", "no-such-folder"], "no copier.yml"),
+        # A project named like the core would depend on itself (or on PyPI's other "pipulate").
+        (["pipulate", "--name", "Pipulate"], "'pipulate', which is the core's own name"),
+        (["darwinix", "--name", "pipulate"], "'pipulate', which is the core's own name"),
+        (["botifython", "--name", "Pipulate Core"], "'pipulate-core', which is the core's own name"),
+        (["pipulate", "--name", "PIPULATE--core."], "'pipulate-core', which is the core's own name"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
@@ -127,7 +134,9 @@ def test_without_copier_it_says_how_to_install_it(tmp_path, template):
     env = clean_env(PYTHONPATH=str(tmp_path / "blocker"))
     before = {p.name for p in tmp_path.iterdir()}
     result = new(tmp_path, "pipulate", "--template", str(template), env=env)
-    assert_one_line_error(result, 1, mentions="pip install 'pipulate[variants]'")
+    # From this project (this checkout, or its source URL), never PyPI's unrelated "pipulate".
+    assert_one_line_error(result, 1, mentions=expected_install(tmp_path, "variants"))
+    assert "pipulate[" not in result.stderr
     assert_nothing_written(tmp_path, before)
     result = run_cli("upgrade", str(tmp_path), cwd=tmp_path, env=env)
     assert_one_line_error(result, 2, mentions="not made by pipulate new")  # input is checked first
@@ -157,3 +166,63 @@ def test_a_template_that_fails_to_render_leaves_nothing_behind(tmp_path, templat
     line = assert_one_line_error(result, 1, mentions="cannot make the variant")
     assert str(template) in line
     assert not (tmp_path / "acme").exists()
+
+
+# --- every hint installs this project; the defaults name it -----------------------------------------
+
+
+def expected_install(tmp_path, extra: str, env: dict | None = None) -> str:
+    """The install command as `python -m pipulate` computes it here: this checkout when it runs
+    from one (`pip install -e CHECKOUT[extra]`), else this project's source URL."""
+    code = f"from pipulate._install import install_command; print(install_command({extra!r}))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env or clean_env(),
+                            capture_output=True, text=True, check=True)
+    command = result.stdout.strip()
+    source = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    assert command.startswith("pip install -e ") or command == (
+        f"pip install 'pipulate-core[{extra}] @ git+{source}'"
+    ), command
+    return command
+
+
+@pytest.mark.parametrize("command", ["new", "upgrade"])
+def test_help_says_to_install_copier_from_this_project(tmp_path, command):
+    result = run_cli(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    text = "".join(result.stdout.split())  # argparse wraps lines, even inside a path
+    assert "".join(expected_install(tmp_path, "variants").split()) in text
+    assert "pipulate[" not in text and "pipulate/pipulate" not in text
+
+
+def test_from_an_installed_copy_hints_name_the_source_url():
+    import pipulate._install as install
+
+    source = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    real = install.checkout
+    try:
+        install.checkout = lambda: None  # as when installed from a wheel or from the URL
+        assert install.install_command("variants") == f"pip install 'pipulate-core[variants] @ git+{source}'"
+        assert install.flake_source() == "github:" + source.removeprefix("https://github.com/")
+        from pipulate._variants import default_core_url, default_template
+
+        assert default_core_url() == install.flake_source()
+        assert default_template() == source + ".git"
+    finally:
+        install.checkout = real
+
+
+def test_the_distribution_is_not_pypis_pipulate():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "pipulate-core"
+    assert project["scripts"] == {"pipulate": "pipulate._cli:main"}  # the command keeps its name
+    assert project["urls"]["Source"].startswith("https://")  # the one place the core's URL is set
+    copier_yml = (ROOT / "copier.yml").read_text()
+    assert "default: pipulate-core" in copier_yml  # the template's name for the core, the same
+    assert "github:pipulate/pipulate" not in copier_yml
+
+
+def test_the_default_name_of_the_pipulate_variant_does_not_collide():
+    from pipulate._variants import BRANDS, RESERVED_SLUGS, slug_of
+
+    assert all(slug_of(brand) not in RESERVED_SLUGS for brand in BRANDS.values())
+    assert BRANDS["pipulate"] == "Pipulate SEO"

@@ -4,7 +4,9 @@ throw-away git copy of the repository shared by the tests that only evaluate."""
 from __future__ import annotations
 
 import os
+import platform
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,16 @@ def nix_env() -> dict[str, str]:
 def flake(nix_env, tmp_path_factory) -> Path:
     """A git copy of the repository shared by the tests that only evaluate."""
     return make_git_copy(tmp_path_factory.mktemp("flake"))
+
+
+@pytest.fixture(scope="module")
+def smoke_env(nix_env, tmp_path_factory):
+    """PATH starts with this Python's folder (pipulate importable), HOME is a scratch folder."""
+    if (sys.platform, platform.machine()) != ("linux", "x86_64"):
+        pytest.skip("the stub's builds run on x86_64-linux only")
+    env = dict(nix_env)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["HOME"] = str(tmp_path_factory.mktemp("home"))
+    for name in ("XDG_DATA_HOME", "VIRTUAL_ENV", "PIPULATE_DATA_DIR", "PIPULATE_VENV", "OLLAMA_HOST", "PYTHONPATH"):
+        env.pop(name, None)
+    return env

@@ -4,13 +4,16 @@ git tracks), the options that swap in the stand-in nixpkgs, and running nix."""
 from __future__ import annotations
 
 import shutil
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STUB = "tests/nix/stub-nixpkgs"
+BUILD = ["--option", "sandbox", "false"]  # the stub's builders use the host's /bin
 HOW_TO_GET_NIX = (
     "apt-get install -y nix-bin (Debian/Ubuntu; ./scripts/test does it in CI), or https://nixos.org/download"
 )
@@ -40,9 +43,15 @@ def git_add_all(folder: Path) -> None:
     subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
 
 
+def stub_url(repository: Path) -> str:
+    """The stand-in nixpkgs as a flake URL: a subfolder of the git REPOSITORY, so that it can read
+    nix/nixpkgs-inventory.json, the one inventory of the pinned nixpkgs it takes its names from."""
+    return f"git+file://{repository}?dir={STUB}"
+
+
 def stub_override(flake_dir: Path) -> list[str]:
     """Options that replace the real nixpkgs with the stand-in and leave flake.lock alone."""
-    return ["--no-write-lock-file", "--override-input", "nixpkgs", f"path:{flake_dir / STUB}"]
+    return ["--no-write-lock-file", "--override-input", "nixpkgs", stub_url(flake_dir)]
 
 
 def run_nix(args: list[str], cwd: Path, env: dict[str, str], *, timeout: float = 300, check: bool = True):
@@ -50,3 +59,12 @@ def run_nix(args: list[str], cwd: Path, env: dict[str, str], *, timeout: float =
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}", pytrace=False)
     return result
+
+
+def fake_tool(folder: Path, name: str, body: str) -> Path:
+    """An executable Python script NAME in FOLDER, run by this test's interpreter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / name
+    script.write_text(f"#!{sys.executable}\n{body}")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import socket
-import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,12 +21,22 @@ import pytest
 
 from tests.support.requirements import require
 
-from .support import ROOT, STUB, git_add_all, make_git_copy, project_files, run_nix, stub_override
+from .support import (
+    BUILD,
+    ROOT,
+    STUB,
+    fake_tool,
+    git_add_all,
+    make_git_copy,
+    project_files,
+    run_nix,
+    stub_override,
+    stub_url,
+)
 
 SHELLS = {"default", "venv", "darwinix"}
 APPS = {"default", "ollama", "up", "doctor"}
-CHECKS = {"numpy", "pytest", "format"}
-BUILD = ["--option", "sandbox", "false"]  # the stub's builders use the host's /bin
+CHECKS = {"numpy", "websocket", "pytest", "format"}
 
 
 def systems(nix_env) -> list[str]:
@@ -135,29 +142,6 @@ def test_an_unknown_package_name_fails_evaluation(nix_env, tmp_path, path, old, 
 # --- Smoke runs on x86_64-linux: the stub's packages are built and run -------------------------
 
 
-@pytest.fixture(scope="module")
-def smoke_env(nix_env, tmp_path_factory):
-    """PATH starts with this Python's folder (pipulate importable), HOME is a scratch folder."""
-    if (sys.platform, platform.machine()) != ("linux", "x86_64"):
-        pytest.skip("the stub's builds run on x86_64-linux only")
-    env = dict(nix_env)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["HOME"] = str(tmp_path_factory.mktemp("home"))
-    env.pop("XDG_DATA_HOME", None)
-    env.pop("VIRTUAL_ENV", None)
-    env.pop("PIPULATE_DATA_DIR", None)
-    return env
-
-
-def fake_tool(folder: Path, name: str, body: str) -> Path:
-    """An executable Python script NAME in FOLDER, run by this test's interpreter."""
-    folder.mkdir(parents=True, exist_ok=True)
-    script = folder / name
-    script.write_text(f"#!{sys.executable}\n{body}")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
-
-
 RECORDER = """import json, os, sys
 with open(os.environ["RECORD"], "w") as f:
     json.dump({"argv": sys.argv[1:], "env": dict(os.environ)}, f)
@@ -178,17 +162,19 @@ def test_default_shell_has_python_with_pipulate_and_numpy_and_changes_nothing(fl
 
 def test_venv_shell_makes_a_venv_with_numpy_and_preloads_the_loader_libs(smoke_env, tmp_path):
     copy = make_git_copy(tmp_path / "flake")
-    env = dict(smoke_env, SOURCE_DATE_EPOCH="315532800")  # as mkShell sets it
+    # SOURCE_DATE_EPOCH as mkShell sets it; a PYTHONPATH from the caller's environment.
+    env = dict(smoke_env, SOURCE_DATE_EPOCH="315532800", PYTHONPATH=str(tmp_path / "elsewhere"))
     code = (
         "import os, sys, numpy; maps = open('/proc/self/maps').read(); "
-        "print(sys.prefix, 'libstdc++' in maps, os.environ.get('SOURCE_DATE_EPOCH'))"
+        "print(sys.prefix, 'libstdc++' in maps, os.environ.get('SOURCE_DATE_EPOCH'), os.environ.get('PYTHONPATH'))"
     )
     develop = ["nix", "develop", *BUILD, *stub_override(copy), ".#venv", "-c", "python", "-c", code]
     first = run_nix(develop, copy, env, timeout=900)
-    prefix, preloaded, epoch = first.stdout.split()
+    prefix, preloaded, epoch, pythonpath = first.stdout.split()
     assert Path(prefix) == copy / ".venv"
     assert preloaded == "True"  # the .pth loaded libstdc++ at start-up (plain python does not)
     assert epoch == "None"
+    assert pythonpath == "None"  # unset: nothing outside the venv comes first
     assert "(first entry, or pyproject.toml changed)" in first.stderr
     assert "Error processing line" not in first.stderr
     assert (copy / ".venv" / ".installed-nix").is_file()
@@ -338,7 +324,7 @@ def test_a_variant_gets_the_same_shells_and_apps_with_its_brand(flake, nix_env, 
     (variant / "flake.nix").write_text(VARIANT_FLAKE.replace("@CORE@", str(flake)))
     (variant / "pipulate.toml").write_text('app_name = "Botifython"\nport = 5002\n')
     git_add_all(variant)
-    override = ["--no-write-lock-file", "--override-input", "pipulate/nixpkgs", f"path:{flake / STUB}"]
+    override = ["--no-write-lock-file", "--override-input", "pipulate/nixpkgs", stub_url(flake)]
     shells = json.loads(
         run_nix(
             ["nix", "eval", "--json", ".#devShells", "--apply", "builtins.mapAttrs (s: builtins.attrNames)", *override],
@@ -366,7 +352,7 @@ def test_a_variant_gets_the_same_shells_and_apps_with_its_brand(flake, nix_env, 
     checks = run_nix(
         ["nix", "eval", "--json", ".#checks.x86_64-linux", "--apply", "builtins.attrNames", *override], variant, nix_env
     ).stdout
-    assert json.loads(checks) == ["numpy"]  # the core's test suite and formatting are the core's checks
+    assert json.loads(checks) == ["numpy", "websocket"]  # the core's test suite and formatting are the core's
     (derivation,) = json.loads(
         run_nix(["nix", "show-derivation", ".#packages.x86_64-linux.default", *override], variant, nix_env).stdout
     ).values()

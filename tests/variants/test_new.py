@@ -58,7 +58,9 @@ def test_the_files_carry_the_brand(variant):
     assert (project / "brand" / "logo.png").read_bytes() == PNG
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == SLUG
-    assert any(dep.startswith("pipulate @ file://") for dep in pyproject["project"]["dependencies"])
+    # The core by URL, under this project's distribution name: never PyPI's "pipulate".
+    assert any(dep.startswith("pipulate-core @ file://") for dep in pyproject["project"]["dependencies"])
+    assert not any(dep.split()[0] in ("pipulate", "pipulate[variants]") for dep in pyproject["project"]["dependencies"])
     flake = (project / "flake.nix").read_text()
     assert f'name = "{SLUG}";' in flake and "port = 5077;" in flake
     assert 'inputs.nixpkgs.follows = "pipulate/nixpkgs";' in flake
@@ -66,7 +68,9 @@ def test_the_files_carry_the_brand(variant):
     answers = (project / ".copier-answers.yml").read_text()
     assert "_commit: v0.1.0" in answers and f"variant: {name}" in answers
     ignored = (project / ".gitignore").read_text().split()
-    assert "data/" in ignored and ".botify-token*" in ignored
+    assert {"data/", "*.db", "*.db-*", "botify-token", ".botify-token*"} <= set(ignored)
+    readme = (project / "README.md").read_text()
+    assert "pip install 'pipulate-core[variants] @ file://" in readme and "pipulate[" not in readme
 
 
 def test_only_the_variants_own_files_are_there(variant):
@@ -125,6 +129,13 @@ def test_its_server_shows_the_brand_and_names_the_database_after_it(variant, ven
     assert logo.status_code == 200 and logo.content == PNG
     assert (project / "data" / f"{SLUG}.db").is_file()
     assert git(project, "status", "--porcelain") == ""  # data/ is ignored
+
+
+def test_the_pipulate_variant_by_default_is_not_named_like_the_core(template, tmp_path):
+    project = new_variant(template, "pipulate", tmp_path / "seo")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "pipulate-seo"
+    assert tomllib.loads((project / "pipulate.toml").read_text())["app_name"] == "Pipulate SEO"
 
 
 def test_defaults_come_from_the_variant(template, tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.support import HOW_TO_GET_NIX, STUB, run_nix
+from tests.nix.support import HOW_TO_GET_NIX, ROOT, run_nix, stub_url
 from tests.support.requirements import require
 
 from .support import available_variants, new_variant
@@ -37,7 +37,7 @@ def overrides(core: Path) -> list[str]:
     return [
         "--no-write-lock-file",
         "--override-input", "pipulate", f"path:{core}",
-        "--override-input", "pipulate/nixpkgs", f"path:{core / STUB}",
+        "--override-input", "pipulate/nixpkgs", stub_url(core),
     ]
 
 
@@ -54,7 +54,7 @@ def test_flake_show_lists_the_cores_shells_and_apps(variant, template, nix_env):
     for system in SYSTEMS:
         assert set(shown["apps"][system]) == APPS
         assert set(shown["devShells"][system]) == SHELLS
-        assert set(shown["checks"][system]) == {"numpy"}  # the core's test suite is the core's check
+        assert set(shown["checks"][system]) == {"numpy", "websocket"}  # the core's test suite is the core's
 
 
 def test_shells_and_apps_evaluate_to_derivations(variant, template, nix_env):
@@ -107,3 +107,26 @@ def test_nix_run_serves_the_variant(template, nix_env, tmp_path):
     config = Path(record["config"])
     assert config.name == "pipulate.toml" and config.read_text() == (project / "pipulate.toml").read_text()
     assert (config.parent / "plugins" / "title_meta.py").is_file()  # plugin_dirs resolve next to it
+
+
+def test_the_default_core_is_this_project_a_flake_with_lib_mkvariant(template, nix_env, tmp_path):
+    """Made without --core-url, a variant's flake points at this checkout (Pipulate runs from one
+    here; installed otherwise, at pyproject.toml's [project.urls] Source), and evaluates with the
+    core as it is: mkVariant comes from the core's `lib`. Only nixpkgs is the stand-in."""
+    from .support import pipulate
+
+    project = tmp_path / "acme"
+    result = pipulate("new", "pipulate", str(project), "--template", str(template), "--name", "Acme Tools",
+                      cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    flake = (project / "flake.nix").read_text()
+    assert f'inputs.pipulate.url = "git+file://{ROOT}";' in flake
+    override = ["--no-write-lock-file", "--override-input", "pipulate/nixpkgs", stub_url(ROOT)]
+    apps = json.loads(run_nix(
+        ["nix", "eval", "--json", ".#apps.x86_64-linux", "--apply", "builtins.mapAttrs (n: a: a.program)", *override],
+        project, nix_env,
+    ).stdout)
+    assert set(apps) == APPS and apps["default"].endswith("/bin/acme-tools-serve")
+    names = run_nix(["nix", "eval", "--json", f"git+file://{ROOT}#lib", "--apply", "builtins.attrNames",
+                     "--no-write-lock-file", "--override-input", "nixpkgs", stub_url(ROOT)], project, nix_env).stdout
+    assert "mkVariant" in json.loads(names)

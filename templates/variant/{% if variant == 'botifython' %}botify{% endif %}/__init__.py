@@ -26,7 +26,7 @@ from .client import (
     check_base_url,
     check_token,
 )
-from .token_store import TokenStoreError, delete_token, read_token, save_token, token_path
+from .token_store import TokenStoreError, delete_token, read_token, save_token, secure_token_file, token_path
 
 __all__ = [
     "ACCOUNT_URL",
@@ -49,5 +49,6 @@ __all__ = [
     "delete_token",
     "read_token",
     "save_token",
+    "secure_token_file",
     "token_path",
 ]

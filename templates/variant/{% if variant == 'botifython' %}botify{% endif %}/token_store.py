@@ -1,8 +1,11 @@
 """The Botify token on disk: `<data dir>/botify-token`, readable and writable by its owner only.
 
 The file is created with mode 0600 from the start (os.open with the mode, then an atomic rename),
-so it is never readable by others, not even for a moment; a file found with wider permissions
-is narrowed to 0600 when read. Symbolic links are refused. Messages never contain the token.
+so it is never readable by others, not even for a moment. A file found with wider permissions is
+narrowed to 0600 at the app's start-up (`secure_token_file`, called when the Botify app is
+loaded), and again whenever it is read. Symbolic links are refused. Messages never contain the
+token. The project's .gitignore keeps the file (and every database) out of git wherever the data
+folder is.
 """
 
 from __future__ import annotations
@@ -33,6 +36,28 @@ class TokenStoreError(Exception):
 
 def token_path(data_dir: str | os.PathLike) -> Path:
     return Path(data_dir) / TOKEN_FILE_NAME
+
+
+def secure_token_file(data_dir: str | os.PathLike) -> bool:
+    """Narrow an existing token file to 0600 (True when it had to be); run at start-up.
+
+    Never raises: a file that cannot be checked is reported when the token is read."""
+    path = token_path(data_dir)
+    if os.name != "posix":
+        return False
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or not stat.S_IMODE(info.st_mode) & 0o077:
+            return False
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        try:
+            os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    log.warning("The Botify token file %s was readable by others; its permissions are now 0600.", path)
+    return True
 
 
 def read_token(data_dir: str | os.PathLike) -> str | None:

@@ -41,6 +41,27 @@ in
     hasSuffix
     escapeShellArg
     ;
+  filterAttrs =
+    pred: set:
+    listToAttrs (
+      map (name: {
+        inherit name;
+        value = set.${name};
+      }) (filter (name: pred name set.${name}) (builtins.attrNames set))
+    );
+  nameValuePair = name: value: { inherit name value; };
+  "mapAttrs'" = f: set: listToAttrs (map (name: f name set.${name}) (builtins.attrNames set));
+  optionalAttrs = cond: set: if cond then set else { };
+  recursiveUpdate =
+    lhs: rhs:
+    lhs
+    // mapAttrs (
+      name: value:
+      if builtins.isAttrs value && builtins.isAttrs (lhs.${name} or null) && !(value ? outPath) then
+        (import ./lib.nix).recursiveUpdate lhs.${name} value
+      else
+        value
+    ) rhs;
   genAttrs = names: f: listToAttrs (map (name: { inherit name; value = f name; }) names);
   toLower = replaceStrings (chars "ABCDEFGHIJKLMNOPQRSTUVWXYZ") (chars "abcdefghijklmnopqrstuvwxyz");
   importJSON = path: builtins.fromJSON (builtins.readFile path);
