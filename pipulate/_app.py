@@ -10,7 +10,7 @@ import asyncio
 import logging
 import secrets
 
-from fasthtml.common import FastHTML, Title
+from fasthtml.common import FastHTML
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -36,7 +36,6 @@ from ._profiles import Profiles
 from ._store import Store
 from ._ui import STATIC_DIR
 from ._ui.errors import exception_handlers
-from ._ui.layout import app_menu, page, page_title
 
 log = logging.getLogger("pipulate")
 
@@ -62,10 +61,14 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
 
     async def on_startup():
         chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
+        if core.workflows is not None:
+            await core.workflows.start()  # resumes jobs that were running, in the background
 
     async def on_shutdown():
         for plugin in core.plugins.values():
             await plugin.shutdown()
+        if core.workflows is not None:
+            await core.workflows.stop()
         db.close()
 
     app = FastHTML(
@@ -111,6 +114,11 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
             app.route(f"/{plugin.name}", methods=["GET"], name=f"{plugin.name}.open")(_opener(core, plugin))
     if not core.menu:
         raise PluginError("no app to show: every plugin has in_menu = False")
+    workflow_classes = [cls for cls in plugin_classes if getattr(cls, "step_specs", None)]
+    if workflow_classes:
+        from ._workflows.service import WorkflowService
+
+        core.workflows = WorkflowService(core, workflow_classes)
 
     @app.get("/")
     async def home(request):
@@ -133,11 +141,7 @@ async def show_app(core: Core, plugin: Plugin, request):
         # Remembered only when the app's own page asked: a foreign page's <img src=/tasks> also
         # sends a GET, and a GET must not change what the app opens with.
         core.open_app(plugin)
-    panel = await plugin.render(request)
-    is_htmx = "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
-    if is_htmx:
-        return panel, app_menu(core, plugin.name, oob=True), Title(page_title(core, plugin))
-    return page(core, plugin, panel, asides=await core.asides(request), live=core.settings.live)
+    return await core.panel_response(plugin, request, await plugin.render(request))
 
 
 def _from_own_page(request) -> bool:

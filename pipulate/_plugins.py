@@ -7,14 +7,14 @@ all ending in the same `register` call:
 2. modules in a plugins folder (`plugins/` next to `pipulate.toml`, or `plugin_dirs`);
 3. an installed package that declares an entry point in the group `pipulate.plugins`.
 
-    class Hello(Plugin):
-        name = "hello"              # its URL is /hello
-        label = "Hello"             # its menu entry
+    class Greeter(Plugin):
+        name = "greeter"            # its URL is /greeter
+        label = "Greeter"           # its menu entry
 
         async def render(self, request):
             return H2("Hello from a plugin")
 
-        @route.post("/greet")       # served at /hello/greet
+        @route.post("/greet")       # served at /greeter/greet
         async def greet(self, who: str):
             return P(f"Hello, {who}")   # FastHTML escapes it
 """
@@ -78,6 +78,10 @@ class Plugin:
 
     async def aside(self, request):
         """Something shown beside every app (the chat panel), or None."""
+        return None
+
+    def chat_context(self, path: str) -> str | None:
+        """What the chat's model should know while a page shows `path` (a workflow's run), or None."""
         return None
 
     def on_profile_deleted(self, profile_id: int) -> None:

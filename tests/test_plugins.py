@@ -14,7 +14,7 @@ from pipulate import Plugin, Table, route
 
 
 class Hello(Plugin):
-    name = "hello"
+    name = "greeter"
     label = "Say hello"
     menu_order = 50
     tables = (Table("greetings", {"id": int, "profile_id": int, "who": str}),)
@@ -38,18 +38,18 @@ def write_plugin(folder, name, source):
 
 def test_built_in_apps_are_plugins():
     names = [cls.name for cls in discover_plugins()]
-    assert names == ["todos", "tasks", "profiles", "chat"]
+    assert names == ["todos", "hello", "tasks", "profiles", "chat"]
 
 
 def test_a_plugin_folder_is_discovered_without_editing_the_core(tmp_path):
-    write_plugin(tmp_path / "plugins", "hello", HELLO_PLUGIN)
+    write_plugin(tmp_path / "plugins", "greeter", HELLO_PLUGIN)
     (tmp_path / "plugins" / "_helpers.py").write_text("raise RuntimeError('helpers are not plugins')")
     settings = Settings(data_dir=tmp_path / "data", plugin_dirs=(tmp_path / "plugins",))
     with TestClient(create_app(settings), base_url="http://127.0.0.1:5001") as client:
         page = client.get("/")
-        assert 'href="/hello"' in page.text and "Say hello" in page.text
-        assert client.get("/hello").status_code == 200
-        greeted = client.post("/hello/greet", data={"who": "<b>Ada</b>"}, headers={"HX-Request": "true"})
+        assert 'href="/greeter"' in page.text and "Say hello" in page.text
+        assert client.get("/greeter").status_code == 200
+        greeted = client.post("/greeter/greet", data={"who": "<b>Ada</b>"}, headers={"HX-Request": "true"})
         assert greeted.status_code == 200
         assert "&lt;b&gt;Ada&lt;/b&gt;" in greeted.text
         assert client.app.state.core.store["last_greeted"] == "<b>Ada</b>"
@@ -58,9 +58,9 @@ def test_a_plugin_folder_is_discovered_without_editing_the_core(tmp_path):
 
 
 def test_menu_follows_menu_order(tmp_path):
-    write_plugin(tmp_path / "plugins", "hello", HELLO_PLUGIN)
+    write_plugin(tmp_path / "plugins", "greeter", HELLO_PLUGIN)
     classes = discover_plugins([tmp_path / "plugins"])
-    assert [cls.name for cls in classes] == ["todos", "hello", "tasks", "profiles", "chat"]
+    assert [cls.name for cls in classes] == ["todos", "hello", "greeter", "tasks", "profiles", "chat"]
 
 
 def test_a_broken_plugin_names_its_file_and_line(tmp_path):
@@ -106,6 +106,6 @@ def test_entry_points_are_discovered(tmp_path, monkeypatch):
     dist_info = tmp_path / "site" / "acme_plugin-1.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugin\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text("[pipulate.plugins]\nhello = acme_plugin\n")
+    (dist_info / "entry_points.txt").write_text("[pipulate.plugins]\ngreeter = acme_plugin\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    assert "hello" in [cls.name for cls in discover_plugins()]
+    assert "greeter" in [cls.name for cls in discover_plugins()]
