@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     """Build the app. `plugins` replaces discovery (tests and embedding); by default every
     built-in, plugin-folder and entry-point plugin is loaded."""
     settings = settings or load_settings()
-    plugin_classes = discover_plugins(settings.plugin_dirs) if plugins is None else plugins
+    load_errors: list[PluginError] = []  # a plugin that fails to import is named; the rest start
+    plugin_classes = discover_plugins(settings.plugin_dirs, load_errors) if plugins is None else plugins
+    for failure in load_errors:
+        log.error("%s", failure)
 
     plugin_tables = [table for cls in plugin_classes for table in cls.tables]
     taken = {table.name for table in CORE_TABLES} & {table.name for table in plugin_tables}
@@ -56,7 +59,8 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     profiles = Profiles(db, store)
     pages = Pages()
     chat = Chat(pages, ChatHistory(db), profiles)
-    core = Core(settings=settings, db=db, store=store, profiles=profiles, chat=chat, pages=pages)
+    core = Core(settings=settings, db=db, store=store, profiles=profiles, chat=chat, pages=pages,
+                plugin_errors=[str(failure) for failure in load_errors])
     profiles.on_delete(chat.history.clear)
 
     async def on_startup():

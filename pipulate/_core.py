@@ -32,6 +32,7 @@ class Core:
     plugins: dict[str, Plugin] = field(default_factory=dict)  # by name, in menu order
     socket_actions: dict = field(default_factory=dict)  # page-socket action -> handler
     workflows: object = None  # the WorkflowService, when any workflow is installed
+    plugin_errors: list = field(default_factory=list)  # plugins that failed to load (shown in the page)
 
     @property
     def menu(self) -> list[Plugin]:

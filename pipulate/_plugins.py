@@ -159,26 +159,34 @@ def plugin_socket_actions(plugin: Plugin):
             yield action, getattr(plugin, attribute)
 
 
-def discover_plugins(plugin_dirs=()) -> list[type[Plugin]]:
-    """Every plugin class: built-ins, then plugin folders, then entry points, in menu order."""
+def discover_plugins(plugin_dirs=(), errors: list | None = None) -> list[type[Plugin]]:
+    """Every plugin class: built-ins, then plugin folders, then entry points, in menu order.
+
+    A plugin module that fails to import raises PluginError naming its file and line; given an
+    `errors` list, the failure is added to it instead and the other plugins still load (the
+    server logs each one as a line and shows it in the page)."""
     classes: list[type[Plugin]] = []
     built_in = importlib.import_module(BUILT_IN_PACKAGE)
     for path in sorted(Path(built_in.__file__).parent.glob("*.py")):
         if not path.name.startswith("_"):
             classes += plugins_in_module(importlib.import_module(f"{BUILT_IN_PACKAGE}.{path.stem}"))
     for folder in plugin_dirs:
-        classes += plugins_in_folder(Path(folder))
+        classes += plugins_in_folder(Path(folder), errors)
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry_point.load()
         except Exception as error:
-            raise PluginError(f"plugin entry point {entry_point.value!r} failed to load: {error}") from None
+            failure = PluginError(f"plugin entry point {entry_point.value!r} failed to load: {type(error).__name__}: {error}")
+            if errors is None:
+                raise failure from None
+            errors.append(failure)
+            continue
         classes += plugins_in_module(loaded) if isinstance(loaded, ModuleType) else [loaded]
     check_plugins(classes)
     return sorted(classes, key=lambda cls: (cls.menu_order, cls.name))
 
 
-def plugins_in_folder(folder: Path) -> list[type[Plugin]]:
+def plugins_in_folder(folder: Path, errors: list | None = None) -> list[type[Plugin]]:
     """Load each `*.py` of a folder (names starting with `_` are helpers and are skipped)."""
     if not folder.is_dir():
         return []
@@ -197,7 +205,11 @@ def plugins_in_folder(folder: Path) -> list[type[Plugin]]:
         except Exception as error:
             del sys.modules[module_name]
             where = _error_location(error, path)
-            raise PluginError(f"plugin {where} failed to load: {type(error).__name__}: {error}") from None
+            failure = PluginError(f"plugin {where} failed to load: {type(error).__name__}: {error}")
+            if errors is None:
+                raise failure from None
+            errors.append(failure)
+            continue
         classes += plugins_in_module(module)
     return classes
 

@@ -24,6 +24,7 @@ from fasthtml.common import (
     Meta,
     Nav,
     Option,
+    P,
     Script,
     Section,
     Select,
@@ -81,6 +82,8 @@ def page(core, active, panel, asides=(), live: bool = False, title: str | None =
             ),
             Div(
                 Main(
+                    Div(*[P(error) for error in core.plugin_errors], id="plugin-errors", cls="message error", role="alert")
+                    if core.plugin_errors else None,
                     Div(id="flash", role="status", aria_live="polite"),
                     Section(panel, id="app-panel", aria_label=active.menu_label()),
                 ),

@@ -122,7 +122,10 @@ def run_body(workflow, view: RunView, editing: str | None = None, errors: dict |
     for number, spec in enumerate(view.specs, 1):
         row = view.row(spec.id)
         if reached:
-            cards.append(Article(Header(H3(f"{number}. {spec.title}")), cls="step later", id=f"step-{key}-{spec.id}"))
+            if row.has_result:  # an old result waiting for the steps before it: shown as stale
+                cards.append(step_card(workflow, view, number, spec, False))
+            else:
+                cards.append(Article(Header(H3(f"{number}. {spec.title}")), cls="step later", id=f"step-{key}-{spec.id}"))
             continue
         is_current = current is not None and spec.id == current.id
         show_form = spec.id == editing or (is_current and row.status not in (RUNNING, FAILED, CANCELLED) and not view.run.finalized)
