@@ -247,5 +247,5 @@ def check_plugins(classes: list[type[Plugin]]) -> None:
 def _error_location(error: Exception, path: Path) -> str:
     if isinstance(error, SyntaxError) and error.lineno:
         return f"{path}:{error.lineno}"
-    frames = [f for f in inspect.getinnerframes(error.__traceback__) if Path(f.filename) == path]
+    frames = [f for f in inspect.getinnerframes(error.__traceback__) if Path(f.filename).resolve() == path.resolve()]
     return f"{path}:{frames[-1].lineno}" if frames else str(path)

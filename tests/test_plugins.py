@@ -109,3 +109,16 @@ def test_entry_points_are_discovered(tmp_path, monkeypatch):
     (dist_info / "entry_points.txt").write_text("[pipulate.plugins]\ngreeter = acme_plugin\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     assert "greeter" in [cls.name for cls in discover_plugins()]
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_the_rest_of_the_app_starts(servers, tmp_path):
+    """A workflow module with an error: one line at start-up naming the file, the other apps serve."""
+    write_plugin(tmp_path / "plugins", "broken_workflow", "from pipulate import Workflow\nraise ImportError('no module named acme')\n")
+    write_plugin(tmp_path / "plugins", "greeter", HELLO_PLUGIN)
+    server = servers()
+    errors = [line for line in server.log().splitlines() if "failed to load" in line]
+    assert len(errors) == 1 and "broken_workflow.py:2 failed to load: ImportError: no module named acme" in errors[0]
+    with server.client() as client:
+        page = client.get("/")
+        assert page.status_code == 200 and "broken_workflow.py:2 failed to load" in page.text  # shown in the page
+        assert client.get("/greeter").status_code == 200 and client.get("/hello").status_code == 200

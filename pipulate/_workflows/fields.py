@@ -87,7 +87,7 @@ class FieldSpec:
 
     @property
     def required(self) -> bool:
-        return self.default is None and self.kind not in ("bool", "lines")
+        return self.default is None and self.kind != "bool"
 
     def parse(self, raw: object) -> object:
         """The value a person sent for this field (a str, or an UploadFile), checked; FieldError-free
@@ -99,7 +99,7 @@ class FieldSpec:
         if value is None:
             return ""
         if self.kind == "lines":
-            return "\n".join(value)
+            return "\n".join(value or ())
         if self.kind == "choice" and self.enum_type is not None and isinstance(value, enum.Enum):
             return str(value.value)
         if self.kind == "bool":
@@ -139,7 +139,8 @@ def field_spec(parameter: inspect.Parameter, hint: object) -> FieldSpec:
         choices = tuple((member, _enum_label(member)) for member in hint)
         return FieldSpec(kind="choice", default=default, choices=choices, enum_type=hint, **common)
     if origin in (list, tuple) and typing.get_args(hint)[:1] == (str,):
-        return FieldSpec(kind="lines", default=list(default or ()), max_length=extra.max_length or TEXT_LIMIT, **common)
+        kept = None if parameter.default is inspect.Parameter.empty else list(default or ())
+        return FieldSpec(kind="lines", default=kept, max_length=extra.max_length or TEXT_LIMIT, **common)
     raise TypeError(
         f"parameter {parameter.name!r} has the type {hint!r}, which a form cannot ask for; use str, int, float, "
         "bool, Literal[...], an Enum, list[str], URL or Upload (or name an earlier step to receive its result)"
@@ -259,7 +260,9 @@ def _parse_lines(spec, raw):
     if isinstance(raw, (list, tuple)):
         raw = "\n".join(str(item) for item in raw)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return list(spec.default or [])
+        if spec.default is None:
+            raise ValueError(f"{spec.label} needs at least one line.")
+        return list(spec.default)
     text = _text(spec, raw, multiline=True) if isinstance(raw, str) else _text(spec, raw)
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]

@@ -22,6 +22,7 @@ from pathlib import Path
 from .._config import Settings, load_settings
 from .._errors import NotFound, UserError
 from .engine import Engine
+from .execution import inputs_complete
 from .jobs import Jobs
 from .results import load_result
 from .store import DONE, FAILED, RUNNING
@@ -41,10 +42,14 @@ class StepFailed(UserError):
         self.step = step
 
 
-def workflows(data_dir=None, config=None, profile: str | None = None, plugins=None, on_event=None) -> "Workflows":
-    """Open the app's workflows from Python. `plugins` limits them to those classes (tests)."""
+def workflows(data_dir=None, config=None, profile: str | None = None, plugins=None, on_event=None, **settings) -> "Workflows":
+    """Open the app's workflows from Python: the settings `pipulate serve` would use here
+    (./pipulate.toml, PIPULATE_*), with `data_dir` and any other setting overridden by keyword.
+    `plugins` limits the workflows to those classes (tests)."""
     overrides = {"data_dir": Path(data_dir)} if data_dir is not None else {}
-    settings = load_settings(config, **overrides)
+    if "plugin_dirs" in settings:
+        settings["plugin_dirs"] = tuple(Path(folder) for folder in settings["plugin_dirs"])
+    settings = load_settings(config, **overrides, **settings)
     return Workflows(settings, plugins=plugins, profile=profile, on_event=on_event)
 
 
@@ -181,8 +186,8 @@ class Run:
         """Run every step that can run, waiting for background steps; stop at the first step that
         needs input (StepNeedsInput) or that failed (StepFailed)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        self.app._call(self.app.engine.advance(self._fresh()))
         while True:
+            self.app._call(self.app.engine.advance(self._fresh()))  # runs whatever can run now
             view = self.view()
             spec = view.current
             if spec is None:
@@ -192,10 +197,11 @@ class Run:
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"{spec.id} is still running after {timeout} s")
                 self.app.wait(0.2)
-                self.app._call(self.app.engine.advance(self._fresh()))
                 continue
             if row.status in (FAILED, "cancelled"):
                 raise StepFailed(spec.id, row.error)
+            if all(view.row(name).status == DONE for name in spec.wired) and inputs_complete(spec, row.inputs):
+                continue  # it became runnable just now (a job ended between two looks)
             raise StepNeedsInput(spec.id, spec.title, [f.name for f in spec.fields if f.name not in row.inputs])
 
     def result(self, step: str):

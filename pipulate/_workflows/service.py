@@ -15,7 +15,6 @@ import logging
 import shutil
 import threading
 
-from .._chat.fragments import progress_html
 from .engine import Engine
 from .jobs import Jobs
 from .render import job_over, progress_bar
@@ -37,7 +36,6 @@ class WorkflowService:
         self.engine = Engine(core.db, self.workflows, runs_dir, self.jobs)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._chat_bars: set[str] = set()
         core.profiles.on_delete(self.delete_profile_runs)
 
     # --- the server's life --------------------------------------------------------------------
@@ -81,7 +79,8 @@ class WorkflowService:
         pages = self.core.pages
         if kind == "progress":
             bar = progress_bar(workflow, key, step, event["done"], event["total"], event["note"], oob=True)
-            await pages.broadcast(_xml(bar) + self._chat_bar(key, step, event["done"], event["total"], event["note"]))
+            await pages.broadcast(_xml(bar))
+            await self.core.chat.show_progress(f"chat-job-{key}-{step}", f"{key}: {step}", event["done"], event["total"] or None, event["note"])
         elif kind == "stream":
             await pages.broadcast(f'<div id="stream-{key}-{step}" hx-swap-oob="beforeend">{html.escape(event["text"], quote=False)}</div>')
         elif kind == "say":
@@ -90,13 +89,9 @@ class WorkflowService:
             await self.engine.job_ended(key)
             note = {"done": "done", "failed": "failed", "cancelled": "cancelled"}.get(event.get("status"), "ended")
             row = self.engine.store.step(key, step)
-            await pages.broadcast(_xml(job_over(workflow, key)) + self._chat_bar(key, step, row.progress_done, row.progress_total, note))
-
-    def _chat_bar(self, key: str, step: str, done: int, total: int, note: str) -> str:
-        element_id = f"chat-job-{key}-{step}"
-        first = element_id not in self._chat_bars
-        self._chat_bars.add(element_id)
-        return progress_html(element_id, f"{key}: {step}", done, total or None, note, first)
+            await pages.broadcast(_xml(job_over(workflow, key)))
+            await self.core.chat.show_progress(f"chat-job-{key}-{step}", f"{key}: {step}", row.progress_done,
+                                               row.progress_total or None, note, finished=True)
 
     def _workflow_of(self, key: str) -> str | None:
         rows = self.engine.store.runs(where="key = ?", where_args=[key], select="workflow", as_cls=False)

@@ -83,7 +83,7 @@ class ChatApp(Plugin):
         profile = self.core.profiles.selected()
         history = "".join(
             message_html(m.role, m.content, status=m.status) for m in self.history.recent(profile.id, limit=100)
-        )
+        ) + self.core.chat.live_progress_html()  # bars still moving (a job's), updated in place
         return Div(
             Div(
                 H2("Chat"),
