@@ -59,6 +59,9 @@ class Plugin:
 
     def __init__(self, core: "Core") -> None:
         self.core = core
+        # The declared tables, each also reachable by name as a fastlite table (MiniDataAPI):
+        # self.tables.todos.insert({...}), .update({...}), .delete(id), self.tables.todos(where=...).
+        self.tables = DeclaredTables(type(self).tables, core.db)
 
     @property
     def db(self):
@@ -89,6 +92,23 @@ class Plugin:
 
     async def shutdown(self) -> None:
         """Release what the plugin holds (connections, models) when the server stops."""
+
+
+class DeclaredTables(tuple):
+    """A plugin's `Table` declarations, and its tables by name: `self.tables.notes` is the
+    fastlite table `notes` (insert, update, upsert, delete, `table(where=..., where_args=[...])`).
+    Pass `where_args` rather than formatting values into `where`; raw SQL stays possible
+    through `self.db.execute`."""
+
+    def __new__(cls, declarations, db):
+        tables = super().__new__(cls, declarations)
+        tables._db = db
+        return tables
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in {table.name for table in self}:
+            raise AttributeError(f"this plugin declares no table {name!r} (declared: {', '.join(t.name for t in self) or 'none'})")
+        return self._db.t[name]
 
 
 class _RouteDecorator:

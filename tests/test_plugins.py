@@ -122,3 +122,20 @@ def test_a_plugin_that_fails_to_import_is_named_and_the_rest_of_the_app_starts(s
         page = client.get("/")
         assert page.status_code == 200 and "broken_workflow.py:2 failed to load" in page.text  # shown in the page
         assert client.get("/greeter").status_code == 200 and client.get("/hello").status_code == 200
+
+
+def test_a_plugin_reaches_its_declared_tables_by_name(tmp_path):
+    from pipulate import Table
+
+    class Notes(Plugin):
+        name = "notes"
+        tables = (Table("notes", {"id": int, "profile_id": int, "text": str}),)
+
+    app = create_app(Settings(data_dir=tmp_path / "data", plugin_dirs=()), plugins=[Notes])
+    notes = app.state.core.plugins["notes"]
+    assert [table.name for table in notes.tables] == ["notes"]  # still the declarations
+    first = notes.tables.notes.insert({"profile_id": 1, "text": "hello"})
+    notes.tables.notes.update({"id": first["id"], "text": "changed"})
+    assert notes.tables.notes(where="profile_id = ?", where_args=[1], as_cls=False) == [{"id": 1, "profile_id": 1, "text": "changed"}]
+    with pytest.raises(AttributeError, match="declares no table 'todos'"):
+        notes.tables.todos  # noqa: B018
