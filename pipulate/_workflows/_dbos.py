@@ -41,10 +41,33 @@ def launch(config: dict, concurrency: int) -> None:
     if _launched_config is not None:  # another app in this process (tests): one DBOS per process
         DBOS.destroy(destroy_registry=False)
     _quiet_logging()
-    DBOS(config=config)
+    DBOS(config=_with_sqlite_engine(config))
     DBOS.launch()
     DBOS.register_queue(QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.05)
     _launched_config = dict(config)
+
+
+def _with_sqlite_engine(config: dict) -> dict:
+    """For a SQLite file: DBOS's own engine, but in WAL mode with synchronous=NORMAL, as the app's
+    database is. A checkpoint then costs a WAL append instead of several fsyncs (about 6 ms each
+    here); a kill loses nothing that was committed, a power cut at worst the last checkpoints,
+    which the job then runs again."""
+    url = config["system_database_url"]
+    if not url.startswith("sqlite:///"):
+        return config
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(connection, _record) -> None:
+        connection.isolation_level = "IMMEDIATE"  # as DBOS's own engine: writers are serialised
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+
+    return {**config, "system_database_engine": engine}
 
 
 def start(job_id: str, workflow: str, run_key: str, step: str) -> None:
