@@ -1,4 +1,4 @@
-"""Shared fixtures. Under CI=true a skipped test counts as a failure (see pytest_runtest_makereport)."""
+"""Shared fixtures. Under CI=true a skip or an xfail counts as a failure (tests/support/strict_ci.py)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,11 @@ from tests.support.llm import (
     llama_cpp_installed,
     start_llama_server,
 )
-from tests.support.requirements import in_ci, require
+from tests.support.requirements import require
 from tests.support.server import start_server
 
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    # In CI nothing may pass by being skipped: a missing dependency must be installed there.
-    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
-        report.outcome = "failed"
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
-    return report
+# The suite's habits, as plugins: CI counts skips and xfails as failures.
+pytest_plugins = ["tests.support.strict_ci"]
 
 
 @pytest.fixture
