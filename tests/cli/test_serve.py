@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.cli import assert_one_line_error, clean_env, run_cli
+from tests.support.cli import assert_one_line_error, clean_env, run_cli, unprivileged
 from tests.support.requirements import require
 from tests.support.server import free_port, start_server
+from tests.support.timing import scaled
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / ("pipulate.exe" if os.name == "nt" else "pipulate")
 
@@ -103,19 +104,26 @@ def test_data_dir_that_cannot_be_written(tmp_path):
     result = run_cli("serve", "--port", port, cwd=tmp_path, env=clean_env(PIPULATE_DATA_DIR=str(a_file / "x")))
     assert_one_line_error(result, code=1, mentions="data dir")
 
-    # A folder without permissions. Root ignores permission bits, so this case only runs as
-    # another user (it is left out, not skipped, so a root CI run does not count it as a failure).
-    if hasattr(os, "geteuid") and os.geteuid() != 0:
-        locked = tmp_path / "locked"
-        locked.mkdir()
-        locked.chmod(0)
-        try:
-            result = run_cli("serve", "--port", port, "--data-dir", str(locked), cwd=tmp_path)
-            assert_one_line_error(result, code=1, mentions="cannot write")
-            result = run_cli("serve", "--port", port, "--data-dir", str(locked / "sub"), cwd=tmp_path)
-            assert_one_line_error(result, code=1, mentions="data dir")
-        finally:
-            locked.chmod(0o755)
+
+def test_a_data_dir_without_permissions(tmp_path):
+    """Root ignores permission bits; unprivileged() makes them apply to root too, so this runs
+    (and asserts) as any user."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    port = str(free_port())
+    wrapper = unprivileged()
+    try:
+        probe = subprocess.run([*wrapper, sys.executable, "-c", f"open({str(locked / 'x')!r}, 'w')"],
+                               capture_output=True, text=True, timeout=scaled(20))
+        assert probe.returncode != 0 and "Permission denied" in probe.stderr, probe  # the bits do apply
+        result = run_cli("serve", "--port", port, "--data-dir", str(locked), cwd=tmp_path, wrapper=wrapper)
+        assert_one_line_error(result, code=1, mentions="cannot write")
+        result = run_cli("serve", "--port", port, "--data-dir", str(locked / "sub"), cwd=tmp_path, wrapper=wrapper)
+        assert_one_line_error(result, code=1, mentions="data dir")
+    finally:
+        locked.chmod(0o755)
+    assert list(locked.iterdir()) == []
 
 
 @pytest.mark.parametrize("port", ["abc", "70000", "0", "-5", "5001.5", ""])
