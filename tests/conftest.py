@@ -14,10 +14,12 @@ from tests.support.llm import (
     start_llama_server,
 )
 from tests.support.requirements import require
-from tests.support.server import start_server
+from tests.support.server import assert_no_traceback, start_server
+from tests.support.timing import ms
 
-# The suite's habits, as plugins: CI counts skips and xfails as failures.
-pytest_plugins = ["tests.support.strict_ci"]
+# The suite's habits, as plugins: CI counts skips and xfails as failures; a hung test stops at a
+# time limit scaled like every other bound.
+pytest_plugins = ["tests.support.strict_ci", "tests.support.timeouts"]
 
 
 @pytest.fixture
@@ -46,10 +48,12 @@ def htmx_headers():
 
 @pytest.fixture
 def server(tmp_path):
-    """The real app in a subprocess (uvicorn on 127.0.0.1, a free port), stopped after the test."""
+    """The real app in a subprocess (uvicorn on 127.0.0.1, a free port), stopped after the test,
+    which fails if the server logged a traceback."""
     running = start_server(tmp_path / "data")
     yield running
     running.stop()
+    assert_no_traceback(running)
 
 
 @pytest.fixture
@@ -66,8 +70,7 @@ def servers(tmp_path):
     yield start
     for server in started:
         server.stop()
-    for server in started:
-        assert "Traceback" not in server.log(), server.log()[-4000:]
+    assert_no_traceback(*started)
 
 
 @pytest.fixture
@@ -97,7 +100,11 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ms(5))  # Playwright's defaults (5 s for expect, 30 s for actions), scaled
     context = chromium.new_context()
+    context.set_default_timeout(ms(30))
     page = context.new_page()
     yield page
     context.close()

@@ -163,6 +163,7 @@ def test_default_shell_has_python_with_pipulate_and_numpy_and_changes_nothing(fl
     assert after.stdout == before.stdout
 
 
+@pytest.mark.timeout(scaled(1300))  # longer than its two nix commands' own limits (900 s + 300 s)
 def test_venv_shell_makes_a_venv_with_numpy_and_preloads_the_loader_libs(smoke_env, tmp_path):
     copy = make_git_copy(tmp_path / "flake")
     # SOURCE_DATE_EPOCH as mkShell sets it; a PYTHONPATH from the caller's environment.

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from .server import free_port
+from .timing import scaled
 
 MODEL = "scripted"
 
@@ -50,7 +51,7 @@ class ScriptedModelServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while not self._server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("the scripted model server did not start")
@@ -59,7 +60,7 @@ class ScriptedModelServer:
 
     def __exit__(self, *exc_info) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=scaled(5))
 
     def _app(self):
         from starlette.applications import Starlette

@@ -53,3 +53,8 @@ def poll(condition: Callable[[], T], timeout: float, what: str = "", interval: f
         if time.monotonic() >= deadline:
             raise AssertionError(f"not within {scaled(timeout):g} s: {what or condition}")
         time.sleep(interval)
+
+
+def ms(seconds: float) -> float:
+    """scaled(seconds) in milliseconds, as Playwright takes its timeouts."""
+    return scaled(seconds) * 1000
