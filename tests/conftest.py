@@ -18,8 +18,8 @@ from tests.support.server import assert_no_traceback, start_server
 from tests.support.timing import ms
 
 # The suite's habits, as plugins: CI counts skips and xfails as failures; a hung test stops at a
-# time limit scaled like every other bound.
-pytest_plugins = ["tests.support.strict_ci", "tests.support.timeouts"]
+# time limit scaled like every other bound; tests of the test doubles are counted apart.
+pytest_plugins = ["tests.support.strict_ci", "tests.support.timeouts", "tests.support.doubles"]
 
 
 @pytest.fixture

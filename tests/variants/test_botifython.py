@@ -19,7 +19,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -731,13 +730,6 @@ def test_the_variants_own_botify_tests_pass(tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
     assert VALID_TOKEN not in result.stdout  # the variant's tests print nothing of it either
-
-
-def test_the_fake_server_runs_in_a_thread_and_stops(fake):
-    threads_before = threading.active_count()
-    with FakeBotify() as second:
-        assert httpx.get(second.url + "/v1/authentication/profile", trust_env=False).status_code == 401
-    assert threading.active_count() <= threads_before
 
 
 # --- end to end: `pipulate new botifython`, installed, its command and its tests -------------------------
