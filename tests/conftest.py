@@ -58,12 +58,12 @@ def server(tmp_path):
 
 @pytest.fixture
 def servers(tmp_path):
-    """servers(*args, data_dir=None): start real app servers (stopped after the test), and check
-    that none of them logged a traceback."""
+    """servers(*args, data_dir=None, cwd=None, env=None): start real app servers (stopped after the
+    test), and check that none of them logged a traceback."""
     started = []
 
-    def start(*args, data_dir=None):
-        server = start_server(data_dir or tmp_path / f"data{len(started)}", *args)
+    def start(*args, data_dir=None, **options):
+        server = start_server(data_dir or tmp_path / f"data{len(started)}", *args, **options)
         started.append(server)
         return server
 

@@ -204,6 +204,25 @@ def test_help_and_version(tmp_path):
         assert result.returncode == 0 and result.stdout.startswith("pipulate ")
 
 
+def test_the_readmes_usage_line_and_list_name_every_serve_option():
+    import contextlib
+    import io
+
+    from pipulate._cli import build_parser
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown), pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    options = set(re.findall(r"--[a-z][a-z-]+", shown.getvalue().split("options:")[0]))
+    assert {"--host", "--model", "--llm-url", "--model-file", "--live"} <= options
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## `pipulate serve`"):readme.index("## Branding")]
+    usage = section[section.index("pipulate serve ["):section.index("python -m pipulate serve")]
+    assert set(re.findall(r"--[a-z][a-z-]+", usage)) == options
+    listed = section[section.index("python -m pipulate serve"):]
+    assert {option for option in options if f"`{option}`" not in listed} == set()
+
+
 # --- start-ups that work -------------------------------------------------------------------------
 
 

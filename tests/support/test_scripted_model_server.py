@@ -16,11 +16,14 @@ def events(response: httpx.Response) -> list[bytes]:
     return [line for line in response.content.split(b"\n") if line]
 
 
-def test_it_lists_its_model_and_is_not_an_ollama():
+def test_it_lists_its_models_and_is_not_an_ollama():
     with ScriptedModelServer() as server:
         models = httpx.get(server.url + "/v1/models", trust_env=False).json()
         assert [model["id"] for model in models["data"]] == [MODEL]
         assert httpx.get(server.url + "/api/version", trust_env=False).status_code == 404
+    with ScriptedModelServer(models=("one", "two")) as server:
+        models = httpx.get(server.url + "/v1/models", trust_env=False).json()
+        assert [model["id"] for model in models["data"]] == ["one", "two"]
 
 
 def test_fragments_stream_as_one_event_each_and_every_request_is_recorded():
