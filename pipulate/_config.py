@@ -50,6 +50,10 @@ class Settings:
     chat_context_tokens: int = 2048  # history sent to the model is trimmed to this budget
     llm_timeout: float = 120.0  # seconds to wait for the model's next token
     system_prompt: str = ""  # empty: a short default naming the app
+    # Background steps (jobs): where the job engine keeps them (empty: a SQLite file beside the
+    # app's database; a postgresql:// URL shares them with a team) and how many run at once.
+    jobs_database_url: str = ""
+    job_concurrency: int = 2
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -98,6 +102,8 @@ class Settings:
             "PIPULATE_CHAT_CONTEXT_TOKENS": str(self.chat_context_tokens),
             "PIPULATE_LLM_TIMEOUT": str(self.llm_timeout),
             "PIPULATE_SYSTEM_PROMPT": self.system_prompt,
+            "PIPULATE_JOBS_DATABASE_URL": self.jobs_database_url,
+            "PIPULATE_JOB_CONCURRENCY": str(self.job_concurrency),
         }
 
 
@@ -127,6 +133,8 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "chat_context_tokens": ("PIPULATE_CHAT_CONTEXT_TOKENS", int),
     "llm_timeout": ("PIPULATE_LLM_TIMEOUT", float),
     "system_prompt": ("PIPULATE_SYSTEM_PROMPT", str),
+    "jobs_database_url": ("PIPULATE_JOBS_DATABASE_URL", str),
+    "job_concurrency": ("PIPULATE_JOB_CONCURRENCY", int),
 }
 
 
@@ -275,5 +283,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("model must be 1 to 200 characters")
     if settings.llm_url and not re.match(r"^(https?://)?[\w.\-\[\]:]+(/.*)?$", settings.llm_url):
         raise ConfigError(f"llm_url must look like http://127.0.0.1:11434, not {settings.llm_url!r}")
+    url = settings.jobs_database_url
+    if url and not re.match(r"^(sqlite:///\S+|postgres(ql)?(\+psycopg)?://\S+)$", url):
+        raise ConfigError("jobs_database_url must be sqlite:///PATH or postgresql://USER@HOST/DB (the password is never shown)")
+    if not 1 <= settings.job_concurrency <= 64:
+        raise ConfigError(f"job_concurrency must be between 1 and 64, not {settings.job_concurrency}")
     if not settings.host or any(c.isspace() for c in settings.host):
         raise ConfigError(f"host must be an address or a host name, not {settings.host!r}")

@@ -125,3 +125,24 @@ def llama_server(model_file, tmp_path_factory):
     server = start_llama_server(model_file, tmp_path_factory.mktemp("llama"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (Debian's package) on 127.0.0.1, for the shared-jobs mode."""
+    from tests.support.postgres import HOW_TO_INSTALL, Postgres, find_bin
+
+    bin_dir = find_bin()
+    require(bin_dir is not None, "PostgreSQL", HOW_TO_INSTALL)
+    server = Postgres(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def jobs_database(request, tmp_path):
+    """Where background jobs are kept: the default SQLite file, then a real PostgreSQL."""
+    if request.param == "sqlite":
+        return ""
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"jobs_{tmp_path.name.lower().replace('-', '_')[:40]}")

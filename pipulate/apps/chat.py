@@ -90,7 +90,7 @@ class ChatApp(Plugin):
         profile = self.core.profiles.selected()
         history = "".join(
             message_html(m.role, m.content, status=m.status) for m in self.history.recent(profile.id, limit=100)
-        )
+        ) + self.core.chat.live_progress_html()  # bars still moving (a job's), updated in place
         given = self.core.settings.model_given
         # The list comes from the model server; asked for after the page is shown. A model given
         # for this run cannot be changed here, and the page says so.
@@ -161,7 +161,8 @@ class ChatApp(Plugin):
             append_to_conversation(message_html("user", text) + pending_reply_html(reply_id))
             + streaming_state_html(True)
         )
-        task = page.start(self.reply(page, profile.id, reply_id), name="reply")
+        context = self.page_context(frame)  # e.g. the workflow run the page shows
+        task = page.start(self.reply(page, profile.id, reply_id, context), name="reply")
         self._replies[task] = profile.id
         task.add_done_callback(self._replies.pop)
         # Let the reply task start (and enter its try/finally) before the next frame is read:
@@ -173,11 +174,27 @@ class ChatApp(Plugin):
         if not page.cancel_tasks():
             await page.send(streaming_state_html(False))
 
-    async def reply(self, page, profile_id: int, reply_id: str) -> None:
+    def page_context(self, frame: dict) -> str:
+        """What the app knows about the page the message came from (htmx sends its URL)."""
+        from urllib.parse import urlsplit
+
+        headers = frame.get("HEADERS")
+        url = headers.get("HX-Current-URL") if isinstance(headers, dict) else None
+        if not isinstance(url, str):
+            return ""
+        path = urlsplit(url).path
+        for plugin in self.core.plugins.values():
+            context = plugin.chat_context(path)
+            if context:
+                return context
+        return ""
+
+    async def reply(self, page, profile_id: int, reply_id: str, context: str = "") -> None:
         """Stream the model's reply into the page; keep what arrived, however it ends."""
         parts: list[str] = []
         status, failure = "complete", None
-        messages = self.history.for_model(profile_id, self.system_prompt, self.core.settings.chat_context_tokens)
+        system = f"{self.system_prompt}\n\n{context}" if context else self.system_prompt
+        messages = self.history.for_model(profile_id, system, self.core.settings.chat_context_tokens)
         try:
             async with aclosing(self.model_server.stream_chat(self.model(), messages)) as fragments:
                 async for fragment in fragments:

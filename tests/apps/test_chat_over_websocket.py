@@ -14,12 +14,14 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 import pytest
@@ -305,7 +307,11 @@ def test_two_sockets_chat_independently(chat_server):
     )
 
 
-def test_chatq_messages_and_progress_reach_every_open_socket(chat_server):
+def test_chatq_messages_and_progress_reach_every_open_socket(servers, llama_server, tmp_path):
+    # A plugin that is not a workflow, reporting progress with core.chat.progress().
+    (tmp_path / "plugins").mkdir()
+    shutil.copy(Path(__file__).parents[1] / "support" / "plugins" / "progress_demo.py", tmp_path / "plugins")
+    chat_server = servers("--llm-url", llama_server.url, "--model", "smollm2")
     with connect(chat_server) as a, connect(chat_server) as b:
         post(chat_server, "/todos", title="Buy <milk>")
         for ws in (a, b):
@@ -315,7 +321,7 @@ def test_chatq_messages_and_progress_reach_every_open_socket(chat_server):
                 '<div class="msg notice"><p>Added a todo: Buy &lt;milk&gt;</p></div></div>'
             )
 
-        started = post(chat_server, "/tasks/start", steps="3")
+        started = post(chat_server, "/progress-demo/start", steps="3")
         assert "3 steps" in started.text
         seen = []
         for ws in (a, b):

@@ -189,19 +189,21 @@ def test_the_model_picker_lists_the_servers_models(page: Page, servers, llama_se
     expect(page.locator("#chat-model")).to_have_value("smollm2")
 
 
-def test_the_long_task_shows_progress_and_a_finished_notice_in_the_chat(page: Page, chat_server):
+def test_the_long_task_shows_progress_in_its_card_and_in_the_chat(page: Page, chat_server):
+    """The Long task is a workflow with one background step: its card and the chat show the same bar."""
     open_app(page, chat_server.url)
     page.get_by_role("link", name="Long task").click()
-    expect(page.locator("#app-panel h2")).to_have_text("A long task")
+    expect(page.locator("#app-panel h2")).to_have_text("Long task")
+    page.get_by_role("button", name="Start a new run").click()
     page.get_by_label("Steps").fill("3")
-    page.get_by_role("button", name="Start the task").click()
-    expect(page.locator("#task-status")).to_contain_text("Started a task of 3 steps")
+    page.get_by_label("Seconds per step").fill("0.4")
+    page.get_by_role("button", name="Next").click()
 
-    bar = page.locator("#chat-messages .msg.progress progress")
-    expect(bar).to_be_visible()
-    expect(bar).to_have_attribute("max", "3")
-    notice = page.locator("#chat-messages .msg.notice")
-    expect(notice).to_have_text("The demo task finished its 3 steps.", timeout=ms(10))
-    expect(bar).to_have_count(1)  # updated in place, not repeated
-    expect(bar).to_have_attribute("value", "3")
+    card_bar = page.locator(".step.running progress")
+    expect(card_bar).to_be_visible()
+    chat_bar = page.locator("#chat-messages .msg.progress progress")
+    expect(chat_bar).to_be_visible()
+    expect(chat_bar).to_have_attribute("max", "3")
+    expect(page.locator(".step.done .result")).to_contain_text("6", timeout=ms(15))  # 1 + 2 + 3
+    expect(chat_bar).to_have_count(1)  # updated in place, not repeated
     expect(page.locator("#chat-messages .msg.progress .progress-note")).to_have_text("done")

@@ -23,7 +23,7 @@ PLUGIN = textwrap.dedent(
 
 
     class Hello(Plugin):
-        name = "hello"
+        name = "greeter"
         label = "Hello"
 
         async def render(self, request):
@@ -54,7 +54,7 @@ def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
 
-    page.goto(server.url + "/hello")
+    page.goto(server.url + "/greeter")
     expect(page.locator("#app-panel h2")).to_have_text("Hello v1")
     expect(page.get_by_role("link", name="Hello", exact=True)).to_have_attribute("aria-current", "page")
     # The page's own live-reload socket connected: the Origin check lets the app's own page in.
@@ -66,7 +66,7 @@ def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
 
     # Nobody touches the page: the server restarts, the socket closes, the page reloads itself.
     expect(page.locator("#app-panel h2")).to_have_text("Hello v2", timeout=ms(20))
-    assert navigations.count(server.url + "/hello") >= 2  # a real reload, not a partial swap
+    assert navigations.count(server.url + "/greeter") >= 2  # a real reload, not a partial swap
     # The reloaded page is connected to the restarted server, ready for the next change.
     wait_until(page, "() => document.documentElement.dataset.liveReload === 'connected'")
     assert sockets.count(own_socket) >= 2

@@ -46,9 +46,11 @@ def test_the_app_environment_has_a_websocket_library_and_the_pinned_packages(nix
     app = {entry["name"]: entry["version"] for entry in closure["app"]}
     assert "websockets" in app  # without it every /ws handshake is a 404 under `nix run`
     overrides = json.loads((ROOT / "nix" / "python-overrides.json").read_text())["packages"]
-    for name in ("python-fasthtml", "fastcore", "fastlite", "apswutils", "httpx2", "httpcore2"):
+    for name in ("python-fasthtml", "fastcore", "fastlite", "apswutils", "httpx2", "httpcore2", "dbos", "croniter"):
         assert app[name] == overrides[name]["version"], name
     assert "fasthtml" not in app  # nixpkgs' own, older FastHTML is not used
+    # dbos's psycopg[binary] and sqlalchemy[asyncio], Parquet and Excel for workflow results.
+    assert {"psycopg", "psycopg-c", "sqlalchemy", "greenlet", "click", "pyarrow", "openpyxl"} <= set(app)
     dev = {entry["name"] for entry in closure["dev"]}
     assert {"websockets", "fastapi", "sse-starlette", "starlette-context", "llama-cpp-python"} <= dev
 

@@ -35,7 +35,7 @@ class RunningServer:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=scaled(10), trust_env=False, **kwargs)
+        return httpx.Client(base_url=self.url, trust_env=False, **{"timeout": scaled(10), **kwargs})
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
