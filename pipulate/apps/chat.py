@@ -14,7 +14,7 @@ import itertools
 import logging
 from contextlib import aclosing
 
-from fasthtml.common import H2, Button, Div, Form, Input, NotStr, Option, Select, Textarea
+from fasthtml.common import H2, Button, Div, Form, Input, NotStr, Option, P, Select, Textarea
 
 from .._chat.fragments import (
     append_to_conversation,
@@ -32,6 +32,10 @@ from .._text import clean_model_text, clean_text
 MESSAGE_LIMIT = 4000  # characters; longer messages are refused before reaching the model
 MODEL_NAME_LIMIT = 200
 MODEL_KEY = "chat_model"
+MODEL_GIVEN_NOTE = (
+    "{model} was given when the server started (--model or PIPULATE_MODEL): it answers for this run."
+    " A model picked here applies when the server runs without it."
+)
 _reply_numbers = itertools.count(1)
 log = logging.getLogger("pipulate.chat")
 
@@ -67,8 +71,11 @@ class ChatApp(Plugin):
         return self.core.chat.history
 
     def model(self) -> str:
-        """The model picked in the page, else the configured one. A stored value that is no longer
-        acceptable (written by an older version) is ignored rather than breaking every page."""
+        """The model given for this run of the server (--model / PIPULATE_MODEL), else the one
+        picked in the page, else the brand's default. A stored value that is no longer acceptable
+        (written by an older version) is ignored rather than breaking every page."""
+        if self.core.settings.model_given:
+            return self.core.settings.model
         picked = self.store.get(MODEL_KEY)
         if isinstance(picked, str):
             try:
@@ -84,6 +91,11 @@ class ChatApp(Plugin):
         history = "".join(
             message_html(m.role, m.content, status=m.status) for m in self.history.recent(profile.id, limit=100)
         ) + self.core.chat.live_progress_html()  # bars still moving (a job's), updated in place
+        given = self.core.settings.model_given
+        # The list comes from the model server; asked for after the page is shown. A model given
+        # for this run cannot be changed here, and the page says so.
+        picker = {} if given else dict(hx_get="/chat/models", hx_trigger="load", hx_target="#chat-model",
+                                       hx_swap="innerHTML")
         return Div(
             Div(
                 H2("Chat"),
@@ -93,11 +105,8 @@ class ChatApp(Plugin):
                         name="model",
                         id="chat-model",
                         aria_label="Model",
-                        # The list comes from the model server; ask for it after the page is shown.
-                        hx_get="/chat/models",
-                        hx_trigger="load",
-                        hx_target="#chat-model",
-                        hx_swap="innerHTML",
+                        disabled=given,
+                        **picker,
                     ),
                     hx_post="/chat/model",
                     hx_trigger="change",
@@ -113,6 +122,7 @@ class ChatApp(Plugin):
                 ),
                 cls="chat-header",
             ),
+            P(MODEL_GIVEN_NOTE.format(model=self.model()), id="chat-model-note", cls="hint") if given else "",
             Div(NotStr(history), id="chat-messages", aria_live="polite"),
             Div(id="chat-state", data_state="idle"),
             Form(
@@ -246,6 +256,8 @@ class ChatApp(Plugin):
 
     @route.post("/model")
     async def choose_model(self, model: str = ""):
+        if self.core.settings.model_given:
+            raise UserError(MODEL_GIVEN_NOTE.format(model=self.model()))
         if not isinstance(model, str) or not model.strip():
             raise UserError("Pick a model from the list.")
         self.store[MODEL_KEY] = clean_text(model, field="The model name", max_length=MODEL_NAME_LIMIT)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.timing import scaled
+
 SAMPLES = Path(__file__).parents[1] / "support" / "plugins" / "sample_workflows.py"
 HTMX = {"HX-Request": "true"}
 
@@ -43,7 +45,7 @@ def step_states(html: str) -> dict[str, str]:
 
 
 def wait_for_state(client, workflow: str, key: str, step: str, states: tuple, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         html = body(client, workflow, key)
         if step_states(html).get(step) in states:

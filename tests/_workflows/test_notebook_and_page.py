@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pipulate
 from tests._workflows.support import body, install_samples, new_run, step_states, submit
+from tests.support.timing import scaled
 
 
 def test_python_and_the_page_share_runs(servers, tmp_path):
@@ -44,7 +45,7 @@ def test_a_job_started_from_python_runs_in_python_and_shows_in_the_page(servers,
     with pipulate.workflows(data_dir=server.data_dir, plugin_dirs=[tmp_path / "plugins"]) as notebook:
         run = notebook.start("slow-count")
         run.submit("setup", units=5, seconds=0.01)
-        run.run_all(timeout=30)
+        run.run_all(timeout=scaled(30))
         assert run.result("after") == "total 15"
     with server.client() as client:
         assert "total 15" in body(client, "slow-count", run.key)

@@ -12,6 +12,7 @@ from tests._workflows.support import HTMX, body, install_samples, new_run, step_
 from tests.apps.test_todos_over_http import create_profile, select_profile
 from tests.support.database import query, snapshot
 from tests.support.scripted_model_server import MODEL, ScriptedModelServer
+from tests.support.timing import scaled
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_a_failing_step_shows_its_error_with_retry_and_keeps_earlier_results(app
 def test_a_large_table_is_previewed_page_by_page_and_downloads_whole(app):
     from openpyxl import load_workbook
 
-    with app.client(timeout=120) as client:
+    with app.client(timeout=scaled(120)) as client:
         key = new_run(client, "big-table")
         html = submit(client, "big-table", key, "rows", count="200000")
         assert "200,000 rows × 4 columns" in html

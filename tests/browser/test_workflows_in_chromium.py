@@ -14,7 +14,8 @@ from tests.browser.test_chat_in_chromium import RECORD_CSP_VIOLATIONS, open_app
 from tests.support.plugins.sample_workflows import trace_lines
 from tests.support.polling import wait_until
 from tests.support.scripted_model_server import MODEL, ScriptedModelServer
-from tests.support.server import start_server
+from tests.support.server import assert_no_traceback, start_server
+from tests.support.timing import ms
 
 
 def card(page: Page, step: str):
@@ -37,7 +38,7 @@ def test_hello_from_the_first_step_to_finalize(servers, chromium):
             page.get_by_label("Tone").select_option("pirate")
             page.get_by_role("button", name="Next").click()
             expect(card(page, "greeting")).to_contain_text("The greeting: Ahoy, Ada!")
-            expect(card(page, "poem")).to_have_class(re.compile("done"), timeout=15_000)
+            expect(card(page, "poem")).to_have_class(re.compile("done"), timeout=ms(15))
             expect(card(page, "poem")).to_contain_text("sailor!")
             expect(card(page, "poem")).to_contain_text("Answered by scripted")
 
@@ -47,7 +48,7 @@ def test_hello_from_the_first_step_to_finalize(servers, chromium):
             page.get_by_label("Name").fill("Grace")
             page.get_by_role("button", name="Next").click()
             expect(card(page, "greeting")).to_contain_text("Ahoy, Grace!")
-            expect(card(page, "poem")).to_have_class(re.compile("done"), timeout=15_000)
+            expect(card(page, "poem")).to_have_class(re.compile("done"), timeout=ms(15))
             assert "Grace" in model.received[-1]["messages"][-1]["content"]
 
             page.get_by_role("button", name="Finalize").click()
@@ -70,7 +71,7 @@ def slow_server(tmp_path):
     server = start_server(tmp_path / "data", cwd=tmp_path, env={"PIPULATE_TEST_TRACE": str(trace)})
     yield server, trace
     server.stop()
-    assert "Traceback" not in server.log()
+    assert_no_traceback(server)
 
 
 def start_slow_job(page: Page, url: str, units: int, seconds: float) -> None:
@@ -100,7 +101,7 @@ def test_a_reloaded_page_reattaches_to_the_running_job(chromium, slow_server):
         after = progress_value(page)
         assert after >= before  # shown at once where it is, not from zero
         wait_until(page, f"() => Number(document.querySelector(\"article[id$='-slow'] progress\").value) > {after}")
-        expect(card(page, "after")).to_contain_text("total 820", timeout=20_000)  # 1 + ... + 40
+        expect(card(page, "after")).to_contain_text("total 820", timeout=ms(20))  # 1 + ... + 40
         expect(card(page, "slow")).to_have_class(re.compile("done"))
         # The chat showed the same progress, and says it is done.
         expect(page.locator("#chat-messages .msg.progress .progress-note").last).to_have_text("done")
@@ -119,7 +120,7 @@ def test_cancel_stops_the_job(chromium, slow_server):
         expect(card(page, "slow")).to_have_class(re.compile("cancelled"))
         expect(card(page, "slow")).to_contain_text("Cancelled.")
         stopped_at = len(trace_lines(trace))
-        page.wait_for_timeout(800)
+        page.wait_for_timeout(ms(0.8))  # the job would have gone on by now
         assert len(trace_lines(trace)) <= stopped_at + 1  # no more work after the one in hand
         assert stopped_at < 200
         card(page, "slow").get_by_role("button", name="Retry").click()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.timing import scaled
+
 from .support import BUILD, ROOT, STUB, fake_tool, run_nix, stub_override
 
 PYTHON_ENV_CLOSURE = """
@@ -85,7 +87,7 @@ def test_the_app_nix_run_starts_completes_a_websocket_handshake(smoke_env, serve
     env = dict(smoke_env, PIPULATE_DATA_DIR=str(tmp_path / "data"))
     result = subprocess.run(
         [sys.executable, str(ROOT / "nix" / "websocket-smoke.py"), str(serve_script)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=scaled(120),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "101 Switching Protocols" in result.stdout
@@ -99,7 +101,7 @@ def test_the_smoke_check_fails_without_a_websocket_library(smoke_env, serve_scri
     env = dict(smoke_env, PIPULATE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(blocker))
     result = subprocess.run(
         [sys.executable, str(ROOT / "nix" / "websocket-smoke.py"), str(serve_script)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=scaled(120),
     )
     assert result.returncode == 1 and "404" in result.stderr
 

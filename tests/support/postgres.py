@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from .server import free_port
+from .timing import scaled
 
 HOW_TO_INSTALL = "apt-get install -y postgresql (./scripts/test does it on Debian/Ubuntu)"
 
@@ -36,7 +37,7 @@ class Postgres:
 
     def _run(self, *command: str) -> subprocess.CompletedProcess:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        return subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=60)
+        return subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=scaled(60))
 
     def start(self) -> "Postgres":
         if os.geteuid() == 0:

@@ -12,7 +12,8 @@ import time
 
 from tests._workflows.support import install_samples, new_run, step_states, submit, wait_for_state
 from tests.support.plugins.sample_workflows import trace_lines
-from tests.support.server import start_server
+from tests.support.server import assert_no_traceback, start_server
+from tests.support.timing import scaled
 
 UNITS = 50
 
@@ -27,7 +28,7 @@ def test_a_job_killed_mid_way_resumes_after_its_last_checkpoint(tmp_path, jobs_d
             key = new_run(client, "slow-count")
             html = submit(client, "slow-count", key, "setup", units=str(UNITS), seconds="0.1")
             assert step_states(html)["slow"] == "running"
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + scaled(30)
             while len(trace_lines(trace)) < 20:
                 assert time.monotonic() < deadline, "the job did not get going"
                 time.sleep(0.05)
@@ -43,6 +44,7 @@ def test_a_job_killed_mid_way_resumes_after_its_last_checkpoint(tmp_path, jobs_d
             assert step_states(page.text) == {"setup": "done", "slow": "done", "after": "done"}
     finally:
         server.stop()
+    assert_no_traceback(server)  # the server that resumed the job
     units = trace_lines(trace)
     assert sorted(set(units)) == list(range(1, UNITS + 1))
     # Checkpointed units were not run again; only the one in flight at the kill may have been.
