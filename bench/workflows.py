@@ -264,12 +264,17 @@ def main(argv=None) -> int:
     count = 150 if args.quick else 500
     with tempfile.TemporaryDirectory(prefix="pipulate-bench-workflows-") as folder:
         root = Path(folder)
+        measures = {
+            "submit": ("submit and open", lambda: submit_latency(root, count)),
+            "jobs": ("jobs", lambda: job_figures(root, 5 if args.quick else 10)),
+            "resume": ("resume after a kill", lambda: resume_after_kill(root)),
+            "cold": ("cold start and idle memory", lambda: cold_and_idle(root, 3 if args.quick else 5)),
+            "preview": ("preview of large files", lambda: preview_figures(root)),
+        }
         data = {}
-        log("submit and open..."); data["submit"] = submit_latency(root, count)
-        log("jobs..."); data["jobs"] = job_figures(root, 5 if args.quick else 10)
-        log("resume after a kill..."); data["resume"] = resume_after_kill(root)
-        log("cold start and idle memory..."); data["cold"] = cold_and_idle(root, 3 if args.quick else 5)
-        log("preview of large files..."); data["preview"] = preview_figures(root)
+        for name, (label, measure) in measures.items():
+            log(f"{label}...")
+            data[name] = measure()
     if args.json:
         print(json.dumps(data, indent=2, default=str))
     print(report(data), file=sys.stderr if args.json else sys.stdout)
