@@ -176,7 +176,8 @@ class Engine:
             value = await asyncio.to_thread(call, spec, kwargs)
             row = await asyncio.to_thread(record_result, row, spec, value, self.run_dir(run.key), digest)
         except Exception as error:
-            row.status, row.error, row.finished_at = FAILED, describe_error(error), time.time()
+            # The digest of what failed: the same inputs do not run again by themselves (Retry does).
+            row.status, row.error, row.finished_at, row.inputs_digest = FAILED, describe_error(error), time.time(), digest
             log.warning("step %s of %s failed: %s", spec.id, run.key, row.error)
         self.store.save_step(row)
 
@@ -185,12 +186,17 @@ class Engine:
         than the one it was computed from (the digests say): it is never silently kept."""
         for spec in view.specs:
             row = view.row(spec.id)
-            if row.status != DONE:
-                continue
-            upstream_done = all(view.row(name).status == DONE for name in spec.wired)
-            if not upstream_done or row.inputs_digest != inputs_digest(spec, row.inputs, view.rows):
-                row.status = STALE
-                self.store.save_step(row)
+            if row.status == DONE:
+                upstream_done = all(view.row(name).status == DONE for name in spec.wired)
+                if not upstream_done or row.inputs_digest != inputs_digest(spec, row.inputs, view.rows):
+                    row.status = STALE
+                    self.store.save_step(row)
+            elif row.status in (FAILED, CANCELLED) and row.inputs_digest and all(
+                    view.row(name).status == DONE for name in spec.wired):
+                # What failed or was cancelled gets a new chance once what it depends on changed.
+                if row.inputs_digest != inputs_digest(spec, row.inputs, view.rows):
+                    row.status, row.error = STALE, ""
+                    self.store.save_step(row)
         return view
 
     async def job_ended(self, run_key: str) -> None:

@@ -26,9 +26,13 @@ class JobCancelled(Exception):
 
 
 class Job:
-    def __init__(self, run_key: str, step: str, checkpoint: Callable, report: Callable, is_cancelled: Callable, say: Callable) -> None:
+    def __init__(self, run_key: str, step: str, checkpoint: Callable, report: Callable, is_cancelled: Callable, say: Callable,
+                 folder=None) -> None:
         self.run_key = run_key
         self.step = step
+        # The run's folder in the data dir, for what a long job keeps on disk (a crawl's frontier):
+        # it survives a restart, a Cancel and a Retry, and goes when the run is deleted.
+        self.folder = folder
         self._checkpoint = checkpoint
         self._report = report  # report(done, total, note)
         self._is_cancelled = is_cancelled

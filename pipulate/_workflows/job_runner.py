@@ -74,7 +74,8 @@ def _run(runtime: JobRuntime, store: RunStore, workflow: str, run_key: str, step
     def say(text: str) -> None:
         runtime.emit(kind="say", run_key=run_key, step=step, text=text)
 
-    job = Job(run_key, step, checkpoint, report, _cancel_check(runtime, store, run_key, step, job_id), say)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    job = Job(run_key, step, checkpoint, report, _cancel_check(runtime, store, run_key, step, job_id), say, folder=run_dir)
     llm = runtime.make_llm(run_key, step, lambda text: runtime.emit(kind="stream", run_key=run_key, step=step, text=text)) if spec.takes_llm else None
     rows = store.steps_of(run_key)
     try:
