@@ -32,6 +32,7 @@ from ._middleware import (
     SecurityHeadersMiddleware,
 )
 from ._plugins import Plugin, PluginError, discover_plugins, plugin_routes, plugin_socket_actions
+from ._profile_settings import ProfileSettingsStore
 from ._profiles import Profiles
 from ._store import Store
 from ._ui import STATIC_DIR
@@ -60,8 +61,9 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     pages = Pages()
     chat = Chat(pages, ChatHistory(db), profiles)
     core = Core(settings=settings, db=db, store=store, profiles=profiles, chat=chat, pages=pages,
-                plugin_errors=[str(failure) for failure in load_errors])
+                plugin_errors=[str(failure) for failure in load_errors], profile_settings=ProfileSettingsStore(store))
     profiles.on_delete(chat.history.clear)
+    profiles.on_delete(core.profile_settings.delete)
 
     async def on_startup():
         chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
             await core.workflows.start()  # resumes jobs that were running, in the background
 
     async def on_shutdown():
+        for task in list(core.tasks):
+            task.cancel()
         for plugin in core.plugins.values():
             await plugin.shutdown()
         if core.workflows is not None:

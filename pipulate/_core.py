@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastlite.core import Database
 
+import asyncio
+import itertools
 import logging
 from dataclasses import dataclass, field
+from html import escape
 
 from ._chat.pages import Pages
 from ._chat.queue import Chat
@@ -19,6 +22,7 @@ from ._store import Store
 
 LAST_APP_KEY = "last_app"
 log = logging.getLogger("pipulate")
+_signal_numbers = itertools.count(1)
 
 
 @dataclass
@@ -33,6 +37,27 @@ class Core:
     socket_actions: dict = field(default_factory=dict)  # page-socket action -> handler
     workflows: object = None  # the WorkflowService, when any workflow is installed
     plugin_errors: list = field(default_factory=list)  # plugins that failed to load (shown in the page)
+    profile_settings: object = None  # what each profile sets for itself (the Settings page)
+    tasks: set = field(default_factory=set)  # background tasks of the server (a model pull)
+
+    def start_task(self, coroutine, name: str) -> asyncio.Task:
+        """Run `coroutine` in the background; its failure is logged, and it stops with the server."""
+        task = asyncio.create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+    async def signal_pages(self, kind: str, profile_id: int | None = None, but: str = "", **data) -> int:
+        """Ask open pages (those showing `profile_id`, or all) to do something themselves:
+        pipulate.js reads the signal ("models": ask again what the model server has; "profile":
+        show another profile) and makes the request, with the page's own headers. `but`: the
+        token of a page that need not be told (the one whose request caused the signal)."""
+        extra = "".join(f' data-{name.replace("_", "-")}="{escape(str(value))}"' for name, value in data.items())
+        html = (f'<div id="page-signal" hidden hx-swap-oob="true" data-signal="{escape(kind)}" '
+                f'data-n="{next(_signal_numbers)}"{extra}></div>')
+        pages = list(self.pages) if profile_id is None else self.pages.showing(profile_id, self.profiles.stored_selection().id)
+        return await self.pages.send_to([page for page in pages if not but or page.token != but], html)
 
     @property
     def menu(self) -> list[Plugin]:
@@ -93,3 +118,8 @@ class Core:
             if content is not None:
                 frames.append(aside_frame(plugin, content, oob=oob))
         return frames
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the background task %r failed", task.get_name(), exc_info=task.exception())

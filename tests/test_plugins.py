@@ -38,7 +38,7 @@ def write_plugin(folder, name, source):
 
 def test_built_in_apps_are_plugins():
     names = [cls.name for cls in discover_plugins()]
-    assert names == ["todos", "hello", "tasks", "profiles", "chat"]
+    assert names == ["todos", "hello", "tasks", "profiles", "settings", "chat"]
 
 
 def test_a_plugin_folder_is_discovered_without_editing_the_core(tmp_path):
@@ -60,7 +60,7 @@ def test_a_plugin_folder_is_discovered_without_editing_the_core(tmp_path):
 def test_menu_follows_menu_order(tmp_path):
     write_plugin(tmp_path / "plugins", "greeter", HELLO_PLUGIN)
     classes = discover_plugins([tmp_path / "plugins"])
-    assert [cls.name for cls in classes] == ["todos", "hello", "greeter", "tasks", "profiles", "chat"]
+    assert [cls.name for cls in classes] == ["todos", "hello", "greeter", "tasks", "profiles", "settings", "chat"]
 
 
 def test_a_broken_plugin_names_its_file_and_line(tmp_path):

@@ -9,6 +9,10 @@ Two independent layers, so a mistake in one is caught by the other:
    the renderer emits, no `on*`, `hx-*`, `ws-*`, `style`, `id` or `class` attribute survives, and
    a link's href must be an absolute http(s) or mailto URL.
 
+Code blocks that name their language are highlighted by Pygments (highlight.py): the only
+`class` the sanitizer lets through is one of Pygments' token classes, on a `span`. Each block
+then gets a Copy button (added after sanitizing: it is the app's markup, not the message's).
+
 Why libraries: the hand-written renderer this replaces built a link inside an already-built
 href, and one crafted message gave a link live htmx attributes (issue: "Markdown link
 breakout"). Parsing CommonMark's edge cases (nested brackets, entities, autolinks) is what
@@ -20,12 +24,16 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from .highlight import highlight_code, keep_class
+
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 ALLOWED_TAGS = frozenset(
     {"p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li",
-     "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td"}
+     "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "span"}
 )
-ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}, "span": {"class"}}
+COPY_BUTTON = ('<button type="button" class="msg-action code-copy" data-chat-action="copy-code" '
+               'aria-label="Copy code" title="Copy code"></button>')
 LINK_REL = "noopener noreferrer nofollow"
 
 
@@ -37,7 +45,9 @@ def render_markdown(text: str) -> str:
             # The chat lives inside a page: `#` becomes h3, and so on down to h6.
             token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
     html = _parser().renderer.render(tokens, _parser().options, {})
-    return sanitize_html(html).rstrip("\n")
+    safe = sanitize_html(html).rstrip("\n")
+    # Only the renderer writes <pre> (raw HTML is off, and a "<pre>" typed is escaped text).
+    return safe.replace("<pre>", f'<div class="code-block">{COPY_BUTTON}<pre>').replace("</pre>", "</pre></div>")
 
 
 def sanitize_html(html: str) -> str:
@@ -76,6 +86,8 @@ def _keep_attribute(tag: str, name: str, value: str) -> str | None:
         return None
     if tag == "ol" and name == "start" and not value.isdigit():
         return None
+    if tag == "span" and name == "class":
+        return keep_class(value)
     return value
 
 
@@ -84,7 +96,8 @@ def _parser():
     # Imported on first use: markdown-it loads when the first message is shown, not at start-up.
     from markdown_it import MarkdownIt
 
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "breaks": True})
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "breaks": True,
+                                       "highlight": lambda code, language, attributes: highlight_code(code, language)})
     parser.enable(["linkify", "table", "strikethrough"])
     parser.disable("image")
     parser.validateLink = is_safe_url

@@ -25,6 +25,10 @@ class Page:
         self.websocket = websocket
         self.tasks: set[asyncio.Task] = set()
         self._send_lock = asyncio.Lock()
+        # The profile the page shows, as its frames say (None until one does: a script's
+        # socket, or a page that has not said hello yet, follows the stored selection).
+        self.profile_id: int | None = None
+        self.token = ""  # the page's own name for itself (pipulate.js), also on its HTTP requests
 
     async def send(self, html: str) -> bool:
         """Send a fragment; False when the page has gone (the caller may stop working for it)."""
@@ -56,6 +60,11 @@ class Page:
 class Pages:
     def __init__(self) -> None:
         self._pages: dict[int, Page] = {}
+        self._close_hooks = []
+
+    def on_close(self, hook) -> None:
+        """Call `hook(page)` after a page has gone (its socket closed)."""
+        self._close_hooks.append(hook)
 
     def add(self, page: Page) -> None:
         self._pages[page.id] = page
@@ -63,6 +72,11 @@ class Pages:
     def remove(self, page: Page) -> None:
         self._pages.pop(page.id, None)
         page.cancel_tasks()
+        for hook in self._close_hooks:
+            try:
+                hook(page)
+            except Exception:  # one hook's bug must not keep the others from running
+                log.exception("a page-close hook failed")
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -72,7 +86,26 @@ class Pages:
 
     async def broadcast(self, html: str) -> int:
         """Send to every open page; answers how many received it."""
-        results = await asyncio.gather(*(page.send(html) for page in self), return_exceptions=True)
+        return await self._send_all(list(self), html)
+
+    def showing(self, profile_id: int, selection: int | None = None) -> list[Page]:
+        """The open pages that show `profile_id` (a page that has not said which shows
+        `selection`, the stored one)."""
+        return [page for page in self if (page.profile_id if page.profile_id is not None else selection) == profile_id]
+
+    async def broadcast_to_profile(self, profile_id: int, html: str, selection: int | None = None,
+                                   but: Page | None = None) -> int:
+        """Send to every open page that shows `profile_id` (two tabs of one profile stay in sync)."""
+        return await self.send_to([p for p in self.showing(profile_id, selection) if p is not but], html)
+
+    async def _send_all(self, pages: list[Page], html: str) -> int:
+        return await self.send_to(pages, html)
+
+    @staticmethod
+    async def send_to(pages: list[Page], html: str) -> int:
+        if len(pages) == 1:  # the usual case (one tab): no task per send, a token goes out at once
+            return int(await pages[0].send(html) is True)
+        results = await asyncio.gather(*(page.send(html) for page in pages), return_exceptions=True)
         return sum(1 for result in results if result is True)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from .fragments import notice_html, progress_html
+from .fragments import activity_html, notice_html, progress_html
 from .history import ChatHistory
 from .pages import Pages
 
@@ -31,6 +31,17 @@ class Chat:
         self._profiles = profiles
         self.loop: asyncio.AbstractEventLoop | None = None  # set when the server starts
         self._live: dict[str, tuple] = {}  # progress bars still moving: element id -> their state
+        self.conversation = None  # the chat app's, when it is installed
+
+    async def activity(self, text: str, profile_id: int | None = None) -> int:
+        """Tell the pages of a profile (the requesting page's by default) what the app just did,
+        on a small line apart from the conversation: plain text, never kept, never sent to the
+        model. A todo's title `**x**` shows as typed."""
+        if not len(self.pages):
+            return 0
+        profile_id = self._profiles.selected().id if profile_id is None else profile_id
+        selection = self._profiles.stored_selection().id
+        return await self.pages.broadcast_to_profile(profile_id, activity_html(text), selection)
 
     async def say(self, text: str, *, keep: bool = False) -> int:
         """Show `text` (Markdown, escaped) in every open page's conversation; returns how many got it."""
@@ -57,21 +68,21 @@ class Chat:
         return Progress(self, label, total)
 
     async def show_progress(self, element_id: str, label: str, done: int, total: int | None, note: str = "",
-                            finished: bool = False) -> int:
+                            finished: bool = False, counter: str | None = None) -> int:
         """Draw (or update in place) a progress bar in every open page's conversation. Bars
         still moving are remembered, so a page opened or reloaded meanwhile shows them too."""
         first = element_id not in self._live
         if finished:
             self._live.pop(element_id, None)
         else:
-            self._live[element_id] = (label, done, total, note)
-        return await self.pages.broadcast(progress_html(element_id, label, done, total, note, first))
+            self._live[element_id] = (label, done, total, note, counter)
+        return await self.pages.broadcast(progress_html(element_id, label, done, total, note, first, counter=counter))
 
     def live_progress_html(self) -> str:
         """The bars still moving, for a page being drawn (they then update in place)."""
         return "".join(
-            progress_html(element_id, label, done, total, note, first=True, in_place=True)
-            for element_id, (label, done, total, note) in self._live.items()
+            progress_html(element_id, label, done, total, note, first=True, in_place=True, counter=counter)
+            for element_id, (label, done, total, note, counter) in self._live.items()
         )
 
 

@@ -67,7 +67,10 @@ class PageSocket:
         # The frame says which profile its page shows (pipulate.js adds it to htmx's HEADERS).
         headers = frame.get("HEADERS")
         shown_profile = headers.get("X-Pipulate-Profile") if isinstance(headers, dict) else None
-        token = page_profile_id.set(parse_page_profile(shown_profile) if isinstance(shown_profile, str) else None)
+        shown = parse_page_profile(shown_profile) if isinstance(shown_profile, str) else None
+        if shown:  # what this page shows now: replies and other news of that profile reach it
+            page.profile_id = shown
+        token = page_profile_id.set(shown)
         try:
             await handler(page, frame)
         except UserError as error:

@@ -92,7 +92,8 @@ class ModelServer:
             self.forget()  # as after a failed chat: the next call detects again
             raise
 
-    async def stream_chat(self, model: str, messages: list[dict]):
+    async def stream_chat(self, model: str, messages: list[dict], temperature: float | None = None):
+        """The reply's text as it arrives. `temperature`: None leaves the model's own default."""
         backend = await self.backend()
         if backend is self.embedded:
             model = backend.model_name
@@ -102,7 +103,7 @@ class ModelServer:
             # A server's text may hold what cannot be stored or sent (a lone surrogate from a JSON
             # escape, NUL): it is cleaned here, the one door every model's text comes through.
             joiner = SurrogateJoiner()
-            async with aclosing(backend.stream_chat(model, messages)) as fragments:
+            async with aclosing(backend.stream_chat(model, messages, temperature)) as fragments:
                 async for fragment in fragments:
                     if fragment := joiner.feed(fragment):
                         yield fragment

@@ -61,7 +61,8 @@ class EmbeddedBackend:
             )
         return self._llama
 
-    async def stream_chat(self, model: str, messages: list[dict]) -> AsyncIterator[str]:
+    async def stream_chat(self, model: str, messages: list[dict], temperature: float | None = None) -> AsyncIterator[str]:
+        options = {} if temperature is None else {"temperature": temperature}
         loop = asyncio.get_running_loop()
         async with self._lock:
             llama = await loop.run_in_executor(None, self._load)
@@ -70,7 +71,8 @@ class EmbeddedBackend:
 
             def generate():
                 try:
-                    chunks = llama.create_chat_completion(messages=messages, stream=True, max_tokens=self._max_reply_tokens)
+                    chunks = llama.create_chat_completion(messages=messages, stream=True, max_tokens=self._max_reply_tokens,
+                                                         **options)
                     for chunk in chunks:
                         if stop.is_set():
                             break

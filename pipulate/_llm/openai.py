@@ -38,7 +38,7 @@ class OpenAICompatibleBackend:
         self._models = (time.monotonic(), names)
         return names
 
-    async def stream_chat(self, model: str, messages: list[dict]) -> AsyncIterator[str]:
+    async def stream_chat(self, model: str, messages: list[dict], temperature: float | None = None) -> AsyncIterator[str]:
         # Many of these servers answer any model name with whatever they loaded: check it first,
         # so a typo is reported rather than silently answered by another model.
         available = await self.models()
@@ -48,6 +48,8 @@ class OpenAICompatibleBackend:
                 f"It has: {', '.join(available)}. Pick one of those.",
             )
         body = {"model": model, "messages": messages, "stream": True}
+        if temperature is not None:
+            body["temperature"] = temperature
         lines = self._plain_http_lines if self.url.startswith("http://") else self._httpx_lines
         async with aclosing(lines(model, body)) as stream:
             async for line in stream:

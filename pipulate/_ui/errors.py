@@ -18,7 +18,7 @@ log = logging.getLogger("pipulate")
 
 _MESSAGES = {
     400: "The request was not understood.",
-    404: "Not found.",
+    404: "There is no page at this address.",
     405: "That action is not allowed here.",
     413: "The request is too large.",
     507: DISK_FULL_MESSAGE,
@@ -33,12 +33,30 @@ def error_response(request, message: str, status_code: int):
         fragment = Div(message, cls="message error", role="alert")
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
         return HTMLResponse(to_xml(fragment), status_code=status_code, headers=headers)
-    document = Html(
-        Head(Meta(charset="utf-8"), Title(f"{status_code} · Pipulate")),
+    return HTMLResponse(to_xml(_document(request, message, status_code)), status_code=status_code)
+
+
+_HEADINGS = {404: "Page not found", 405: "Not allowed here", 400: "Not understood", 413: "Too large",
+             507: "The disk is full", 500: "Something went wrong"}
+
+
+def _document(request, message: str, status_code: int):
+    """The app's own page around the message (brand, menu, a way back); a plain one if even that
+    cannot be drawn (the database is gone, say)."""
+    heading = _HEADINGS.get(status_code, "Refused")
+    core = getattr(getattr(request.scope.get("app"), "state", None), "core", None)
+    if core is not None:
+        try:
+            from .layout import error_page
+
+            return error_page(core, status_code, heading, message)
+        except Exception:  # noqa: BLE001 - the plain page below still says what happened
+            log.warning("could not draw the error page in the app's frame", exc_info=True)
+    return Html(
+        Head(Meta(charset="utf-8"), Title(f"{status_code} · {heading}")),
         Body(Main(H1(str(status_code)), P(message), P(A("Back to the app", href="/")))),
         lang="en",
     )
-    return HTMLResponse(to_xml(document), status_code=status_code)
 
 
 async def handle_user_error(request, error: UserError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from fasthtml.common import (
+    H1,
     A,
     Aside,
     Body,
@@ -55,35 +56,30 @@ def static_url(file_name: str) -> str:
     return f"/static/{file_name}?v={__version__}"
 
 
+def page_theme(core) -> str:
+    """The theme of the profile the page shows: "system" (follow prefers-color-scheme), "light"
+    or "dark"."""
+    if core.profile_settings is None:
+        return "system"
+    return core.profile_settings.get(core.profiles.selected().id).theme
+
+
 def page(core, active, panel, asides=(), live: bool = False, title: str | None = None) -> Html:
     settings = core.settings
     scripts = ["htmx.min.js", "htmx-ext-ws.min.js", "pipulate.js"] + (["live-reload.js"] if live else [])
     return Html(
-        Head(
-            Meta(charset="utf-8"),
-            Meta(name="viewport", content="width=device-width, initial-scale=1"),
-            Meta(name="htmx-config", content=json.dumps(HTMX_CONFIG)),
-            Title(title or page_title(core, active)),
-            Link(rel="stylesheet", href=static_url("pipulate.css")),
-            Link(rel="icon", href="/brand-logo" if settings.logo else static_url("favicon.svg")),
-            *[Script(src=static_url(name), defer=True) for name in scripts],
-        ),
+        _head(core, title or page_title(core, active), scripts),
         Body(
-            Header(
-                A(
-                    Img(src="/brand-logo", alt="", cls="brand-logo") if settings.logo else None,
-                    settings.app_name,
-                    href="/",
-                    cls="brand",
-                ),
-                app_menu(core, active.name),
-                profile_switcher(core),
-                cls="topbar",
-            ),
+            _topbar(core, active.name),
+            # Shown by pipulate.js while the page's socket is down (the server stopped or restarts).
+            Div("Disconnected from the app; retrying…", id="connection-banner", role="status", hidden=True),
+            # What the server asks open pages to do (pipulate.js acts on it): see Core.signal_pages.
+            Div(id="page-signal", hidden=True),
             Div(
                 Main(
                     Div(*[P(error) for error in core.plugin_errors], id="plugin-errors", cls="message error", role="alert")
                     if core.plugin_errors else None,
+                    # Messages float over the page (pipulate.css): showing one moves nothing.
                     Div(id="flash", role="status", aria_live="polite"),
                     Section(panel, id="app-panel", aria_label=active.menu_label()),
                 ),
@@ -96,6 +92,61 @@ def page(core, active, panel, asides=(), live: bool = False, title: str | None =
             style=f"--accent: {settings.accent_color}",
         ),
         lang="en",
+        data_theme=page_theme(core),
+    )
+
+
+def error_page(core, status_code: int, heading: str, message: str) -> Html:
+    """A refused page (404, ...) in the app's own frame: its brand, its menu, a way back."""
+    return Html(
+        _head(core, f"{heading} · {core.settings.title}", ["htmx.min.js", "pipulate.js"]),
+        Body(
+            _topbar(core, "", plain=True),
+            Main(
+                Section(
+                    P(str(status_code), cls="code"),
+                    H1(heading),
+                    P(message),
+                    P(A("Back to the app", href="/", cls="button")),
+                    cls="error-page",
+                    id="app-panel",
+                ),
+                cls="workspace",
+            ),
+            style=f"--accent: {core.settings.accent_color}",
+        ),
+        lang="en",
+        data_theme=page_theme(core),
+    )
+
+
+def _head(core, title: str, scripts: list[str]) -> Head:
+    settings = core.settings
+    return Head(
+        Meta(charset="utf-8"),
+        Meta(name="viewport", content="width=device-width, initial-scale=1"),
+        Meta(name="color-scheme", content="light dark"),
+        Meta(name="htmx-config", content=json.dumps(HTMX_CONFIG)),
+        Title(title),
+        Link(rel="stylesheet", href=static_url("pipulate.css")),
+        Link(rel="stylesheet", href=static_url("highlight.css")),
+        Link(rel="icon", href="/brand-logo" if settings.logo else static_url("favicon.svg")),
+        *[Script(src=static_url(name), defer=True) for name in scripts],
+    )
+
+
+def _topbar(core, active_name: str, plain: bool = False) -> Header:
+    settings = core.settings
+    return Header(
+        A(
+            Img(src="/brand-logo", alt="", cls="brand-logo") if settings.logo else None,
+            settings.app_name,
+            href="/",
+            cls="brand",
+        ),
+        app_menu(core, active_name, plain=plain),
+        profile_switcher(core),
+        cls="topbar",
     )
 
 
@@ -103,16 +154,16 @@ def page_title(core, active) -> str:
     return f"{active.menu_label()} · {core.settings.title}"
 
 
-def app_menu(core, active_name: str, oob: bool = False) -> Nav:
+def app_menu(core, active_name: str, oob: bool = False, plain: bool = False) -> Nav:
+    """The apps' links; `plain` for a page without an app panel (an error page): whole-page links."""
+    partial = {} if plain else dict(hx_target="#app-panel", hx_swap="innerHTML", hx_push_url="true")
     links = [
         A(
             plugin.menu_label(),
             href=f"/{plugin.name}",
-            hx_get=f"/{plugin.name}",
-            hx_target="#app-panel",
-            hx_swap="innerHTML",
-            hx_push_url="true",
+            hx_get=None if plain else f"/{plugin.name}",
             aria_current="page" if plugin.name == active_name else None,
+            **partial,
         )
         for plugin in core.menu
     ]
@@ -141,6 +192,7 @@ def profile_switcher(core, oob: bool = False) -> Form:
         # The profile this page shows: pipulate.js sends it with every request of the page, so
         # a tab left open on another profile acts on the profile it shows.
         data_profile_id=str(selected.id),
+        data_theme=page_theme(core),  # pipulate.js applies it when the page switches profile
         hx_post="/profiles/select",
         hx_trigger="change",
         hx_target="#app-panel",

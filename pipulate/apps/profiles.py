@@ -34,6 +34,8 @@ class ProfilesApp(Plugin):
                 hx_post="/profiles",
                 hx_target="#profile-list",
                 hx_swap="beforeend",
+                hx_sync="this:drop",  # a double click creates once
+                hx_disabled_elt="find button",
                 data_reset_on_success=True,
             ),
             Ul(
@@ -73,8 +75,19 @@ class ProfilesApp(Plugin):
 
     @route.post("/select")
     async def select(self, request, profile_id: str = ""):
-        self.core.profiles.select(parse_id(profile_id, field="profile"))
+        shown = self.core.profiles.selected().id
+        chosen = self.core.profiles.select(parse_id(profile_id, field="profile"))
+        # The other tabs that showed the same profile follow (they stay in sync); a tab left
+        # on another profile keeps it.
+        if chosen.id != shown:
+            await self.core.signal_pages("profile", shown, but=request.headers.get("x-pipulate-page", ""),
+                                         profile_id=chosen.id)
         # Whatever app this page shows now shows the new profile's data.
+        return await self.core.page_parts(request)
+
+    @route.get("/redraw")
+    async def redraw(self, request):
+        """The page redrawn for the profile it now shows (after another tab switched)."""
         return await self.core.page_parts(request)
 
 
