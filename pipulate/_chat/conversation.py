@@ -118,7 +118,7 @@ class Conversation:
                                            + pending_reply_html(reply.element_id))
         await page.send(note_html(accepted=True))  # the sender's box may empty now
         await self._to_profile(profile_id, shown + streaming_state_html(True))
-        self._start(reply, self._prompt(profile_id, None, context))
+        await self._start(reply, self._prompt(profile_id, None, context))
 
     async def regenerate(self, profile_id: int, message_id: int, context: str = "") -> None:
         """A finished reply again (in place), or the last answer again (Retry, Regenerate on the
@@ -133,7 +133,7 @@ class Conversation:
             reply = self._new_reply(profile_id, replaces=message.id)  # a reply in the middle
             shown = pending_reply_html(reply.element_id, replaces=f"msg-{message.id}")
             await self._to_profile(profile_id, shown + streaming_state_html(True))
-            self._start(reply, self._prompt(profile_id, message.id, context))
+            await self._start(reply, self._prompt(profile_id, message.id, context))
             return
         question = next((m for m in reversed(self.history.recent(profile_id, limit=SHOWN_MESSAGES * 5))
                          if m.role == "user" and m.id < message.id), None)
@@ -142,7 +142,7 @@ class Conversation:
         self.history.delete_from(profile_id, question.id + 1)
         reply = self._new_reply(profile_id)
         await self._to_profile(profile_id, conversation_html(self.render(profile_id)) + streaming_state_html(True))
-        self._start(reply, self._prompt(profile_id, None, context))
+        await self._start(reply, self._prompt(profile_id, None, context))
 
     async def stop(self, profile_id: int) -> bool:
         """Stop the profile's reply and wait until it has ended (kept, marked stopped)."""
@@ -173,9 +173,19 @@ class Conversation:
         self._replies[profile_id] = reply  # claimed now: a second message is refused from here on
         return reply
 
-    def _start(self, reply: Reply, messages: list[dict]) -> None:
+    async def _start(self, reply: Reply, messages: list[dict]) -> None:
         reply.task = asyncio.create_task(self._run(reply, messages), name="reply")
         reply.task.add_done_callback(_log_failure)
+        reply.task.add_done_callback(lambda task: self._ended_unstarted(reply))
+        # Let the reply start (and enter its try/finally) before the next frame is read: a Stop
+        # read in the same breath would otherwise cancel it before it could end properly.
+        await asyncio.sleep(0)
+
+    def _ended_unstarted(self, reply: Reply) -> None:
+        # A task cancelled before its first step never runs its `finally`: end it here instead,
+        # or the pages would show "streaming" forever and the profile refuse every message.
+        if self._replies.get(reply.profile_id) is reply:
+            asyncio.get_running_loop().create_task(self._finish(reply, "stopped", None))
 
     async def _run(self, reply: Reply, messages: list[dict]) -> None:
         status, failure = "complete", None
@@ -224,7 +234,7 @@ class Conversation:
             if failure is not None:
                 final += note_html(failure.user_text())
         else:
-            if text:
+            if text or failure is None:  # (stopped before a word: "Stopped." says what happened)
                 final = message_html("assistant", text, stored.id if stored else None, status, replaces=reply.element_id)
             else:  # nothing arrived: no empty bubble, just the reason
                 final = removal_html(reply.element_id)

@@ -132,6 +132,7 @@ class ChatApp(Plugin):
         edit = frame.get("edit")
         edit_id = parse_id(edit, field="message") if edit not in (None, "") else None
         profile = self.core.profiles.selected()
+        page.profile_id = profile.id  # the page shows the conversation it writes to
         await self.conversation.send(page, profile.id, text, edit_id, self.page_context(frame))
 
     @route.socket("stop")

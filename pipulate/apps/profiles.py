@@ -81,7 +81,7 @@ class ProfilesApp(Plugin):
         # on another profile keeps it.
         if chosen.id != shown:
             await self.core.signal_pages("profile", shown, but=request.headers.get("x-pipulate-page", ""),
-                                         profile_id=chosen.id)
+                                         to=chosen.id)
         # Whatever app this page shows now shows the new profile's data.
         return await self.core.page_parts(request)
 

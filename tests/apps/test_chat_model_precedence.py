@@ -42,7 +42,7 @@ def test_a_given_model_wins_over_the_pick_for_that_run_and_the_pick_comes_back(s
         # No model given: the brand's default answers until one is picked; then the pick does.
         app = servers("--llm-url", model_server.url, data_dir=data)
         assert answering_model(app, model_server) == "llama3.2"
-        assert NOTE_ID not in page(app) and 'hx-get="/chat/models"' in page(app)
+        assert NOTE_ID not in page(app) and 'hx-get="/chat/status"' in page(app)
         post(app, "/chat/model", model="picked-model")
         assert answering_model(app, model_server) == "picked-model"
         app.stop()
@@ -54,7 +54,9 @@ def test_a_given_model_wins_over_the_pick_for_that_run_and_the_pick_comes_back(s
         assert NOTE_ID in shown and "given-model was given when the server started (--model or PIPULATE_MODEL)" in shown
         picker = re.search(r'<select [^>]*id="chat-model"[^>]*>(.*?)</select>', shown, re.S)
         assert " disabled" in picker.group(0) and picker.group(1).count("<option") == 1
-        assert 'hx-get="/chat/models"' not in shown  # no list to pick from
+        status = httpx.get(app.url + "/chat/status", headers=HTMX, timeout=scaled(10), trust_env=False).text
+        assert 'id="chat-model"' not in status  # no list to pick from
+        assert "given-model" in status  # but the line says which server and model answer
         refused = httpx.post(app.url + "/chat/model", data={"model": "other"}, headers=HTMX, trust_env=False)
         assert 400 <= refused.status_code < 500 and "given when the server started" in html.unescape(refused.text)
         assert answering_model(app, model_server) == "given-model"

@@ -28,7 +28,7 @@ import pytest
 import websockets.exceptions
 import websockets.sync.client
 
-from pipulate._chat.fragments import message_html
+from pipulate._chat.fragments import activity_html, message_html
 from tests.support.server import free_port
 from tests.support.timing import poll, scaled
 
@@ -37,9 +37,20 @@ SHORT = "Reply in one sentence."
 LONG = "Write a long story about a cat named Tom, with many details. Use at least 300 words."
 
 TOKEN = re.compile(r'^<div id="(reply-[\w-]+)" hx-swap-oob="beforeend">(.*)</div>$', re.S)
-FINAL = re.compile(r'<div class="msg assistant" id="(reply-[\w-]+)" hx-swap-oob="outerHTML">')
+# A finished reply takes the place of the element it streamed into, under its stored id.
+FINAL = re.compile(r'<div class="msg assistant"(?: id="msg-(\d+)" data-id="\d+")? data-source="[^"]*" '
+                   r'hx-swap-oob="outerHTML:#(reply-[\w-]+)">')
 PENDING = re.compile(r'<div class="msg assistant streaming" id="(reply-[\w-]+)"')
-ERROR = re.compile(r'<div class="msg error" role="alert">(.*?)</div>', re.S)
+# A failed reply is a message of the conversation (kept, with Retry); a refused frame is a line
+# beside the chat box (the box keeps the text).
+FAILURE = re.compile(r'<div class="msg error"[^>]*><p>(.*?)</p><div class="msg-actions">', re.S)
+REFUSAL = re.compile(r'<div id="chat-note" class="chat-note" role="alert" hx-swap-oob="true">(.*?)</div>', re.S)
+ACCEPTED = '<div id="chat-note" class="chat-note" data-accepted="1" hx-swap-oob="true"></div>'
+
+
+def errors_in(frame: str) -> list[str]:
+    """Every error a frame shows: failed replies and refusals alike."""
+    return FAILURE.findall(frame) + REFUSAL.findall(frame)
 IDLE = 'id="chat-state" data-state="idle"'
 STREAMING = 'id="chat-state" data-state="streaming"'
 
@@ -74,7 +85,13 @@ class Reply:
 
     @property
     def stopped(self) -> bool:
-        return '<p class="msg-note">Stopped.</p></div>' in self.final
+        return '<p class="msg-note">Stopped.</p>' in self.final
+
+    @property
+    def message_id(self) -> int | None:
+        """The id the reply was stored under (its final fragment says; None: nothing was stored)."""
+        stored = FINAL.search(self.final).group(1)
+        return int(stored) if stored else None
 
 
 def receive(ws, timeout: float) -> str:
@@ -115,9 +132,9 @@ def read_reply(ws, reply: Reply | None = None, timeout: float = 60, on_token=Non
                 ws.send(json.dumps({"action": "stop"}))
                 reply.stop_sent = True
             continue
-        reply.errors += ERROR.findall(frame)
+        reply.errors += errors_in(frame)
         if final := FINAL.search(frame):
-            assert final.group(1) == reply.reply_id, frame
+            assert final.group(2) == reply.reply_id, frame
             reply.final = frame
             assert not reply.stopped or reply.stop_sent, frame
         if IDLE in frame and (reply.final or reply.errors):
@@ -143,7 +160,7 @@ def quiet(ws, seconds: float) -> list[str]:
 
 def final_body(reply: Reply) -> str:
     """The final fragment's inner HTML (before the state fragment that follows it)."""
-    match = re.search(r'hx-swap-oob="outerHTML">(.*?)</div><div id="chat-state"', reply.final, re.S)
+    match = re.search(r'hx-swap-oob="outerHTML:#reply-[\w-]+">(.*?)</div><div id="chat-state"', reply.final, re.S)
     assert match, reply.final
     return match.group(1)
 
@@ -237,8 +254,12 @@ def test_a_reply_streams_token_by_token_then_ends_with_its_markdown_rendering(ch
             ws, f"What is a cat? {SHORT}", stop_after=40, HEADERS={"HX-Request": "true", "HX-Trigger": "chat-form"}
         )
 
-    first = reply.frames[0]
-    assert first.startswith('<div id="chat-messages" hx-swap-oob="beforeend"><div class="msg user"><p>What is a cat?')
+    # The sender hears first that its message was taken (its page empties the box then), then
+    # every page of the profile gets the message and the reply's place.
+    assert reply.frames[0] == ACCEPTED
+    first = reply.frames[1]
+    assert re.match(r'<div id="chat-messages" hx-swap-oob="beforeend"><div class="msg user" id="msg-(\d+)" '
+                    r'data-id="\1" data-source="What is a cat\? [^"]*"><p>What is a cat\?', first), first
     assert f'<div class="msg assistant streaming" id="{reply.reply_id}" aria-busy="true"></div>' in first
     assert STREAMING in first
     assert not reply.errors, reply.errors
@@ -248,11 +269,11 @@ def test_a_reply_streams_token_by_token_then_ends_with_its_markdown_rendering(ch
     assert reply.text.strip()
     final_index = next(i for i, frame in enumerate(reply.frames) if FINAL.search(frame))
     assert final_index == len(reply.frames) - 1
-    assert all(TOKEN.match(frame) for frame in reply.frames[1:final_index])
+    assert all(TOKEN.match(frame) for frame in reply.frames[2:final_index])
     # The final fragment is exactly the Markdown rendering of what streamed, and the state goes idle.
     # (Stopped only if the model rambled past 40 tokens.)
     status = "stopped" if reply.stopped else "complete"
-    expected = message_html("assistant", reply.text, element_id=reply.reply_id, status=status, oob=True)
+    expected = message_html("assistant", reply.text, reply.message_id, status, replaces=reply.reply_id)
     assert reply.final == expected + '<div id="chat-state" data-state="idle" hx-swap-oob="true"></div>'
 
     history = shown_history(chat_server)
@@ -285,26 +306,67 @@ def test_history_survives_a_restart_and_clear_empties_it(servers, llama_server, 
     assert user_messages(second) == [f"Name a fruit. {SHORT}"]
 
 
-def test_two_sockets_chat_independently(chat_server):
-    with connect(chat_server) as a, connect(chat_server) as b:
+def hello(ws, profile_id: int | None = None) -> None:
+    """Say which profile the socket's page shows, as pipulate.js does when the page opens."""
+    headers = {"X-Pipulate-Profile": str(profile_id)} if profile_id else {}
+    ws.send(json.dumps({"action": "hello", "page": "", "again": "", "HEADERS": headers}))
+
+
+def test_sockets_of_one_profile_share_its_conversation_and_two_profiles_chat_apart(chat_server):
+    created = post(chat_server, "/profiles", name="Second")
+    second = int(re.findall(r'id="profile-(\d+)"', created.text)[0])
+    on_second = {"X-Pipulate-Profile": str(second)}
+    with connect(chat_server) as a, connect(chat_server) as b, connect(chat_server) as c:
+        hello(c, second)  # a and b show the stored selection (Default), c shows Second
+        assert quiet(c, 0.2) == []
+
+        # One profile, two tabs: b sees a's message and every token of its reply, as a does.
         reply = chat(a, f"Name a dog breed. {SHORT}")
         assert reply.tokens
-        assert quiet(b, 0.3) == [], "tokens of a's reply reached b"
+        seen = read_reply(b, Reply(stop_sent=True))  # a pressed Stop (the small model rambles)
+        assert seen.frames == reply.frames[1:]  # all but "your message was taken", which is a's alone
+        assert quiet(c, 0.3) == [], "tokens of a Default reply reached a tab of Second"
 
-        # Both ask at once: each socket gets its own reply, and only its own tokens.
+        # One reply at a time per conversation: b's message during a's reply is refused, and kept
+        # nowhere (b's box keeps it).
+        a.send(json.dumps({"action": "chat", "message": LONG}))
+        read_until(b, PENDING.pattern)
+        b.send(json.dumps({"action": "chat", "message": "me too"}))
+        refusal = read_until(b, REFUSAL.pattern)
+        assert "A reply is still coming" in refusal
+        a.send(json.dumps({"action": "stop"}))
+        read_until(a, IDLE)
+        read_until(b, IDLE)
+
+        # Two profiles ask at once: each gets its own reply, and only its own tokens.
         with ThreadPoolExecutor(2) as pool:
-            replies = list(pool.map(lambda pair: chat(*pair), [(a, f"Name a bird. {SHORT}"), (b, f"Name a fish. {SHORT}")]))
+            replies = list(pool.map(lambda args: chat(*args[:2], **args[2]), [
+                (a, f"Name a bird. {SHORT}", {}), (c, f"Name a fish. {SHORT}", {"HEADERS": on_second})]))
         for reply in replies:
             assert reply.tokens and not reply.errors, reply.frames
             assert all(TOKEN.match(f).group(1) == reply.reply_id for f in reply.frames if TOKEN.match(f))
         assert replies[0].reply_id != replies[1].reply_id
         assert replies[1].reply_id not in "".join(replies[0].frames)
         assert replies[0].reply_id not in "".join(replies[1].frames)
-        assert quiet(a, 0.2) == [] and quiet(b, 0.2) == []
 
-    assert sorted(user_messages(chat_server)) == sorted(
-        [f"Name a dog breed. {SHORT}", f"Name a bird. {SHORT}", f"Name a fish. {SHORT}"]
-    )
+    assert user_messages(chat_server) == [f"Name a dog breed. {SHORT}", LONG, f"Name a bird. {SHORT}"]
+    post(chat_server, "/profiles/select", profile_id=str(second))
+    assert user_messages(chat_server) == [f"Name a fish. {SHORT}"]
+
+
+def read_until(ws, pattern: str, timeout: float = 30) -> str:
+    """Frames until one matches `pattern` (a regex); answers that frame."""
+    deadline, seen = time.monotonic() + scaled(timeout), []
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no frame matching {pattern!r} within {scaled(timeout):g} s; the last: {seen[-5:]}"
+        try:
+            frame = _next_frame(ws, remaining)
+        except TimeoutError:
+            raise AssertionError(f"no frame matching {pattern!r} within {scaled(timeout):g} s; the last: {seen[-5:]}") from None
+        seen.append(frame)
+        if re.search(pattern, frame):
+            return frame
 
 
 def test_chatq_messages_and_progress_reach_every_open_socket(servers, llama_server, tmp_path):
@@ -315,11 +377,10 @@ def test_chatq_messages_and_progress_reach_every_open_socket(servers, llama_serv
     with connect(chat_server) as a, connect(chat_server) as b:
         post(chat_server, "/todos", title="Buy <milk>")
         for ws in (a, b):
+            # An app event is a line apart from the conversation, as plain text.
             frame = receive(ws, 5)
-            assert frame == (
-                '<div id="chat-messages" hx-swap-oob="beforeend">'
-                '<div class="msg notice"><p>Added a todo: Buy &lt;milk&gt;</p></div></div>'
-            )
+            assert frame == activity_html("Added a todo: Buy <milk>")
+            assert "Buy &lt;milk&gt;" in frame and "chat-messages" not in frame
 
         started = post(chat_server, "/progress-demo/start", steps="3")
         assert "3 steps" in started.text
@@ -377,10 +438,10 @@ def test_stop_mid_reply_ends_it_at_once_and_keeps_what_arrived(chat_server):
 
         # The final fragment renders exactly the text that arrived, with the note.
         assert reply.tokens
-        expected = message_html("assistant", reply.text, element_id=reply.reply_id, status="stopped", oob=True)
+        expected = message_html("assistant", reply.text, reply.message_id, "stopped", replaces=reply.reply_id)
         assert reply.final == expected + '<div id="chat-state" data-state="idle" hx-swap-oob="true"></div>'
         body = final_body(reply)
-        assert body.endswith('<p class="msg-note">Stopped.</p>'), body
+        assert '<p class="msg-note">Stopped.</p><div class="msg-actions">' in body, body
         assert quiet(ws, 0.3) == []  # nothing more of the stopped reply
 
         # Stop with nothing running only answers the state.
@@ -463,6 +524,7 @@ def test_stop_right_behind_the_message_still_ends_the_reply(chat_server):
         raw.send_at_once(
             json.dumps({"action": "chat", "message": f"Say hi. {SHORT}"}), json.dumps({"action": "stop"})
         )
+        assert raw.receive(5) == ACCEPTED
         frames = [raw.receive(5)]
         assert PENDING.search(frames[0]) and STREAMING in frames[0], frames
         try:
@@ -473,7 +535,7 @@ def test_stop_right_behind_the_message_still_ends_the_reply(chat_server):
     finally:
         raw.close()
     reply_id = PENDING.search(frames[0]).group(1)
-    assert FINAL.search(frames[-1]).group(1) == reply_id
+    assert FINAL.search(frames[-1]).group(2) == reply_id
     assert '<p class="msg-note">Stopped.</p>' in frames[-1]
 
 
@@ -493,7 +555,7 @@ def test_closing_the_socket_mid_reply_leaves_the_server_working(chat_server):
 
     history = poll(both_kept, 5, "the stopped reply is in the history")
     assert [m.role for m in history] == ["user", "assistant"]
-    assert history[1].html.endswith('<p class="msg-note">Stopped.</p>'), history[1]
+    assert '<p class="msg-note">Stopped.</p>' in history[1].html, history[1]
 
     post(chat_server, "/chat/clear")  # or the model would go on with the story
     with connect(chat_server) as ws:
@@ -510,8 +572,8 @@ BAD_FRAMES = [
     ('["chat", "hello"]', "must be a JSON object"),
     ('"chat"', "must be a JSON object"),
     ("null", "must be a JSON object"),
-    (json.dumps({"action": "explode", "message": "hi"}), "Unknown action &#x27;explode&#x27; (known: chat, stop)"),
-    (json.dumps({"message": "no action"}), "A frame needs an &quot;action&quot; (known: chat, stop)"),
+    (json.dumps({"action": "explode", "message": "hi"}), "Unknown action &#x27;explode&#x27; (known: chat, hello, regenerate, stop)"),
+    (json.dumps({"message": "no action"}), "A frame needs an &quot;action&quot; (known: chat, hello, regenerate, stop)"),
     (json.dumps({"action": ["chat"], "message": "hi"}), "Unknown action"),
     (json.dumps({"action": "<b>chat</b>"}), "Unknown action &#x27;&lt;b&gt;chat&lt;/b&gt;&#x27;"),
     (json.dumps({"action": "chat"}), "Type a message first."),
@@ -540,7 +602,7 @@ def test_bad_frames_get_a_readable_error_and_reach_nothing(chat_server, llama_se
         for frame, expected in BAD_FRAMES:
             ws.send(frame)
             answer = receive(ws, 2)
-            errors = ERROR.findall(answer)
+            errors = errors_in(answer)
             assert len(errors) == 1 and expected in errors[0], (frame[:60], answer)
             assert "Traceback" not in answer and "Something went wrong" not in answer
             assert quiet(ws, 0.1) == [], frame[:60]
@@ -579,9 +641,11 @@ def test_without_a_model_server_a_message_gets_an_error_naming_the_url(servers):
 
     page = httpx.get(server.url + "/", timeout=scaled(10))
     assert page.status_code == 200 and 'id="chat-messages"' in page.text
-    models = httpx.get(server.url + "/chat/models", headers=HTMX, timeout=scaled(10))
-    assert models.status_code == 200, models.text
-    assert "unavailable" in models.text.lower() and closed in models.text
+    status = httpx.get(server.url + "/chat/status", headers=HTMX, timeout=scaled(10))
+    assert status.status_code == 200, status.text
+    assert "no model server" in status.text.lower() and closed in status.text
+    # The failure is part of the conversation: a reload shows the question and why it has no answer.
+    assert [m.role for m in shown_history(server)] == ["user", "error"]
 
 
 def test_an_unknown_model_gets_an_error_naming_it(servers, llama_server):
@@ -636,8 +700,8 @@ def test_markup_in_a_message_or_a_reply_is_escaped(chat_server):
     with connect(chat_server) as ws:
         reply = chat(ws, f"Repeat exactly: {markup} <script>alert(2)</script> <b>bold</b>", stop_after=20)
     frames = "".join(reply.frames)
-    assert "&lt;img src=x onerror=alert(1)&gt;" in reply.frames[0]
-    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in reply.frames[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in reply.frames[1]
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in reply.frames[1]
     # No tag of the message, nor of the model's reply (which may echo it), arrives as markup.
     for tag in ("<img", "<script", "<b>", "</b>"):
         assert tag not in frames, tag

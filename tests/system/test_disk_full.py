@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.apps.test_chat_over_websocket import ERROR, connect, receive
+from tests.apps.test_chat_over_websocket import connect, errors_in, receive
 from tests.apps.test_todos_over_http import HTMX, listing
 from tests.support.requirements import require
 from tests.support.server import assert_no_traceback, start_server
@@ -67,7 +67,7 @@ def test_writes_on_a_full_disk_answer_507_and_reads_go_on(full_disk_server):
         # The chat: the message cannot be stored, and the page is told so in a sentence.
         with connect(server) as ws:
             ws.send(json.dumps({"action": "chat", "message": "hello"}))
-            errors = ERROR.findall(receive(ws, 5))
+            errors = errors_in(receive(ws, 5))
             assert errors == ["The disk is full; nothing was saved. Free some space, then try again."]
     log = server.log()
     assert "Traceback" not in log and "FullError" not in log, log[-3000:]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from pipulate import Settings, create_app
 from pipulate._plugins import plugin_routes
-from tests.apps.test_chat_over_websocket import ERROR, connect
+from tests.apps.test_chat_over_websocket import connect, errors_in
 from tests.apps.test_todos_over_http import HTMX, add, create_profile
 from tests.support.database import query
 from tests.support.server import assert_no_traceback, start_server
@@ -160,5 +160,5 @@ def test_no_socket_frame_drops_the_socket_or_loses_rows(world, text):
         while 'data-state="idle"' not in (answer := ws.recv(timeout=scaled(10))):
             assert time.monotonic() < deadline
         assert "Something went wrong" not in answer
-        assert not [error for error in ERROR.findall(answer) if "Something went wrong" in error]
+        assert not [error for error in errors_in(answer) if "Something went wrong" in error]
     assert not before - keys(world["database"])

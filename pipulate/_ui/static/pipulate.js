@@ -293,9 +293,9 @@
   function onSignal(data) {
     if (data.signal === "models" && document.getElementById("chat-model-status")) {
       htmx.ajax("GET", "/chat/status", { source: "#chat-model-status", swap: "none" });
-    } else if (data.signal === "profile" && data.profileId && data.profileId !== window.pipulate.pageProfile()) {
+    } else if (data.signal === "profile" && data.to && data.to !== window.pipulate.pageProfile()) {
       // Another tab switched the profile this page showed: follow it.
-      document.getElementById("profile-switcher").setAttribute("data-profile-id", data.profileId);
+      document.getElementById("profile-switcher").setAttribute("data-profile-id", data.to);
       htmx.ajax("GET", "/profiles/redraw", { target: "#app-panel", swap: "innerHTML" });
     }
   }
