@@ -190,7 +190,9 @@ class ChatApp(Plugin):
             raise UserError(MODEL_GIVEN_NOTE.format(model=self.model()))
         if not isinstance(model, str) or not model.strip():
             raise UserError("Pick a model from the list.")
-        self.core.profile_settings.update(self.core.profiles.selected().id, model=model)
+        profile_id = self.core.profiles.selected().id
+        self.core.profile_settings.update(profile_id, model=model)
+        await self.core.signal_pages("models", profile_id)  # the status line and other tabs follow
         return ""
 
     @route.post("/clear")

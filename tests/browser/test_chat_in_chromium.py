@@ -164,13 +164,16 @@ def test_markup_typed_into_the_chat_shows_as_text_and_runs_nothing(page: Page, c
 def test_the_model_picker_lists_the_servers_models(page: Page, servers, llama_server):
     # Started with the brand's default model, which the server does not have.
     server = servers("--llm-url", llama_server.url)
-    with page.expect_response(lambda r: "/chat/models" in r.url) as models:
+    with page.expect_response(lambda r: "/chat/status" in r.url) as models:
         open_app(page, server.url)
     assert models.value.status == 200
     picker = page.locator("#chat-model")
     expect(picker.locator("option")).to_have_count(2)
     assert picker.locator("option").all_inner_texts() == ["llama3.2", "smollm2"]
     expect(picker).to_have_value("llama3.2")
+    # The line under the picker says which server answers, and that it lacks the model.
+    status = page.locator("#chat-model-status")
+    expect(status).to_have_text(f"OpenAI-compatible server at {llama_server.url}, which does not have llama3.2.")
 
     # Asking the missing model says so, naming it.
     send(page, "Hello?")
@@ -181,6 +184,7 @@ def test_the_model_picker_lists_the_servers_models(page: Page, servers, llama_se
     with page.expect_response(lambda r: r.url.endswith("/chat/model") and r.request.method == "POST") as chosen:
         picker.select_option("smollm2")
     assert chosen.value.status == 200
+    expect(status).to_have_text(f"OpenAI-compatible server at {llama_server.url} · smollm2")
     send(page, f"Hello? {SHORT}")
     lengths, _ = watch_reply(page, replies_before, stop_after_chars=20)
     assert lengths, "no text from smollm2"

@@ -1,5 +1,5 @@
 """Hostile Markdown in the real page: as a message the user typed, as the model's reply (a
-scripted model server echoes it back exactly), as a todo title announced by chatq, and again
+scripted model server echoes it back exactly), as a todo title on the activity line, and again
 after a reload (the history's rendering). In every case no element of the conversation carries an
 `on*`, `hx-*`, `ws-*` or `style` attribute or a URL that is not http(s)/mailto on another
 origin, and clicking every link sends no request to the app.
@@ -23,10 +23,16 @@ from tests.support.timing import ms
 ALLOWED_TAGS = {"DIV", "P", "BR", "HR", "STRONG", "EM", "S", "DEL", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI",
                 "H3", "H4", "H5", "H6", "A", "TABLE", "THEAD", "TBODY", "TR", "TH", "TD", "SPAN", "PROGRESS"}
 
+# The app's own buttons in messages (Copy, Regenerate, ...): exactly these attributes, no text.
+OWN_BUTTON = ["aria-label", "class", "data-chat-action", "title", "type"]
+
 # Everything in the conversation that could act: a list of "what, where" strings (empty is good).
-OFFENDERS = """(allowedTags) => {
+OFFENDERS = """([allowedTags, ownButton]) => {
   const bad = [];
-  for (const element of document.querySelectorAll("#chat-messages *")) {
+  const own = (element) => element.tagName === "BUTTON" && element.classList.contains("msg-action") &&
+    element.textContent === "" && [...element.attributes].map(a => a.name).sort().join() === ownButton.join();
+  for (const element of document.querySelectorAll("#chat-messages *, #chat-activity *")) {
+    if (own(element)) continue;
     if (!allowedTags.includes(element.tagName)) bad.push("tag " + element.tagName);
     for (const attribute of element.attributes) {
       const name = attribute.name.toLowerCase();
@@ -68,19 +74,22 @@ def test_hostile_markdown_renders_inert_everywhere(servers, chromium):
                 page.locator("#chat-send").click()
                 expect(messages).to_have_count(before + 2)  # the message and its (echoed) reply
                 wait_until(page, "() => document.getElementById('chat-state').dataset.state === 'idle'")
-                assert page.evaluate(OFFENDERS, sorted(ALLOWED_TAGS)) == [], (number, attack)
+                assert page.evaluate(OFFENDERS, [sorted(ALLOWED_TAGS), OWN_BUTTON]) == [], (number, attack)
+            activity = page.locator("#chat-activity .activity-text")
             with app.client() as client:
                 for attack in HOSTILE_MARKDOWN:
                     if "\n" not in attack and len(attack) <= 200:
                         assert client.post("/todos", data={"title": attack}, headers=HTMX).status_code == 200
-            wait_until(page, f"() => document.querySelectorAll('#chat-messages .msg.notice').length >= {sum(1 for a in HOSTILE_MARKDOWN if chr(10) not in a and len(a) <= 200)}")
-            assert page.evaluate(OFFENDERS, sorted(ALLOWED_TAGS)) == []
+                        # The activity line shows each title exactly as typed: text, not Markdown.
+                        expect(activity).to_have_text(f"Added a todo: {attack.strip()}")
+                        assert page.evaluate(OFFENDERS, [sorted(ALLOWED_TAGS), OWN_BUTTON]) == []
+                        assert page.locator("#chat-activity a, #chat-activity strong, #chat-activity em").count() == 0
             clicks = click_every_link(page, app_requests)
 
             page.reload()  # the history, rendered by the server from what it stored
             wait_until(page, "() => document.documentElement.dataset.socket === 'open'")
             assert page.locator("#chat-messages .msg.user").count() > 25  # the newest 100 messages are shown
-            assert page.evaluate(OFFENDERS, sorted(ALLOWED_TAGS)) == []
+            assert page.evaluate(OFFENDERS, [sorted(ALLOWED_TAGS), OWN_BUTTON]) == []
             clicks += click_every_link(page, app_requests)
             assert clicks > 20, "the corpus should render some (safe) links"
             assert page.evaluate("() => window.__cspViolations") == []

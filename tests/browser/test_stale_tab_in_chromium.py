@@ -1,6 +1,10 @@
 """Two tabs on two profiles: each acts on the profile it shows. Before, the selected profile was
 one global value, so a tab left on profile X added its todos to Y (the profile another tab had
-switched to) and could not toggle X's own todos ("No such todo")."""
+switched to) and could not toggle X's own todos ("No such todo").
+
+Connected tabs of one profile follow a switch made in another (tests/browser/test_chat_tabs_in_
+chromium.py); a tab whose socket is down (a laptop asleep, a network blip) misses it and stays on
+what it shows: that is the tab these tests drive, its page socket answered by a stand-in."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ def test_a_stale_tab_acts_on_the_profile_it_shows(server, chromium):
     context = chromium.new_context()
     try:
         tab_a, tab_b = context.new_page(), context.new_page()
+        tab_b.route_web_socket("**/ws", lambda socket: None)  # B hears nothing from the server
         open_todos(tab_b, server.url)  # B shows Default
         add_todo(tab_b, "B's first")
         open_todos(tab_a, server.url)

@@ -387,8 +387,8 @@ def test_markup_in_titles_and_names_is_shown_as_text_and_runs_nothing(page: Page
     add_todo(page, markup)
     expect(todo_titles(page)).to_have_text([markup])
     expect(page.get_by_label(f"Done: {markup}")).to_have_count(1)
-    # The chat beside the app announces the new todo (chatq), with its title as text.
-    expect(page.locator("#chat-messages")).to_contain_text(f"Added a todo: {markup}")
+    # The chat's activity line announces the new todo, with its title as text.
+    expect(page.locator("#chat-activity")).to_contain_text(f"Added a todo: {markup}")
     assert_no_script_ran(page)
 
     # Edit it in place: the editor shows it as the input's value, and saving keeps it text.

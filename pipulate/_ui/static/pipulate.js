@@ -269,7 +269,14 @@
     var messages = document.getElementById("chat-messages");
     if (messages && following) messages.scrollTop = messages.scrollHeight;
   }
-  document.addEventListener("htmx:oobAfterSwap", follow);
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    follow();
+    // New entries swapped into the model picker: show the one marked selected (a swap that
+    // keeps the old entry while inserting leaves the browser's choice elsewhere).
+    var picker = document.getElementById("chat-model");
+    var chosen = picker && picker.querySelector("option[selected]");
+    if (chosen && picker.value !== chosen.value) picker.value = chosen.value;
+  });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
     follow();
