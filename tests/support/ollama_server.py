@@ -4,11 +4,17 @@ Run as a subprocess so a test can kill it:
 
     python -m tests.support.ollama_server --model FILE --port P [--die-after-tokens N] [--stall]
 
-It answers GET /, /api/version, /api/tags, /api/ps, POST /api/pull (a stub) and POST /api/chat
+It answers GET /, /api/version, /api/tags, /api/ps, POST /api/pull and POST /api/chat
 (NDJSON when streaming, which is Ollama's default; one JSON object otherwise; 404 for an unknown
 model), in the shapes the official `ollama` client parses (tests/support/test_ollama_server.py
 checks that). GET /test/events tells a test what happened on the server side: chat_started,
 chat_finished, client_disconnected (with the wall-clock time `at`), stalled.
+
+Pulling: /api/pull streams progress lines the way Ollama does ("pulling manifest", then
+"pulling <digest>" with `total` and `completed` bytes, then "verifying sha256 digest", "writing
+manifest", "success"), PULL_STEPS of them --pull-delay seconds apart. A name starting with
+"test-" (or the model's own) can be pulled; once pulled it is listed by /api/tags and answers
+/api/chat (with the same model); any other name fails as Ollama's does ("file does not exist").
 
 Failure modes for tests:
   --die-after-tokens N   exit hard (os._exit) after sending N tokens of a chat: a backend killed mid-reply
@@ -48,6 +54,8 @@ from .timing import scaled
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_TAG = "smollm2:latest"
 MODEL_NAMES = frozenset({"smollm2", MODEL_TAG})
+PULL_STEPS = 8
+PULL_BYTES = 48_000_000  # what a pulled model "weighs"
 VERSION = "0.0.0-test"
 DIE_EXIT_CODE = 17
 
@@ -136,11 +144,14 @@ class Generator:
 
 
 class State:
-    def __init__(self, generator: Generator | None, model_file: Path, die_after: int, stall: bool) -> None:
+    def __init__(self, generator: Generator | None, model_file: Path, die_after: int, stall: bool,
+                 pull_delay: float = 0.05) -> None:
         self.generator = generator
         self.model_file = model_file
         self.die_after = die_after
         self.stall = stall
+        self.pull_delay = pull_delay
+        self.pulled: list[str] = []  # names pulled since start (listed, and answering chats)
         self.events: list[dict] = []
         self.chats = 0
         self.started = time.time()
@@ -151,11 +162,14 @@ class State:
         print(json.dumps(entry), flush=True)
         return entry
 
-    def model_entry(self) -> dict:
+    def knows(self, name: str) -> bool:
+        return name in MODEL_NAMES or name in self.pulled or f"{name}:latest" in self.pulled
+
+    def model_entry(self, name: str = MODEL_TAG) -> dict:
         size = self.model_file.stat().st_size if self.model_file.is_file() else 0
         return {
-            "name": MODEL_TAG,
-            "model": MODEL_TAG,
+            "name": name,
+            "model": name,
             "modified_at": _now_rfc3339(),
             "size": size,
             "digest": hashlib.sha256(f"{self.model_file.name}:{size}".encode()).hexdigest(),
@@ -323,7 +337,7 @@ def create_app(state: State):
         return JSONResponse({"version": VERSION})
 
     async def tags(request):
-        return JSONResponse({"models": [state.model_entry()]})
+        return JSONResponse({"models": [state.model_entry(), *[state.model_entry(name) for name in state.pulled]]})
 
     async def ps(request):
         if state.generator is None:
@@ -338,20 +352,32 @@ def create_app(state: State):
         if body is None:
             return _error(400, "invalid request body")
         name = body.get("model") or body.get("name") or ""
-        if name not in MODEL_NAMES:
+        if not isinstance(name, str) or not (name in MODEL_NAMES or name.startswith("test-")):
             return _error(500, "pull model manifest: file does not exist")
-        steps = [
-            {"status": "pulling manifest"},
-            {"status": "verifying sha256 digest"},
-            {"status": "writing manifest"},
-            {"status": "success"},
-        ]
+        digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+        steps = [{"status": "pulling manifest"}]
+        steps += [{"status": f"pulling {digest[7:19]}", "digest": digest, "total": PULL_BYTES,
+                   "completed": PULL_BYTES * step // PULL_STEPS} for step in range(1, PULL_STEPS + 1)]
+        steps += [{"status": "verifying sha256 digest"}, {"status": "writing manifest"}, {"status": "success"}]
+        state.record("pull_started", model=name)
+
+        def done() -> None:
+            tag = name if ":" in name else f"{name}:latest"
+            if name not in MODEL_NAMES and tag not in state.pulled:
+                state.pulled.append(tag)
+            state.record("pull_finished", model=name)
+
         if body.get("stream", True) is False:
+            await asyncio.sleep(state.pull_delay * len(steps))
+            done()
             return JSONResponse(steps[-1])
 
         async def lines():
             for step in steps:
+                if step["status"] == "success":
+                    done()
                 yield json.dumps(step) + "\n"
+                await asyncio.sleep(state.pull_delay)
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -362,7 +388,7 @@ def create_app(state: State):
         model = body.get("model")
         if not isinstance(model, str) or not model:
             return _error(400, "model is required")
-        if model not in MODEL_NAMES:
+        if not state.knows(model):
             return _error(404, f'model "{model}" not found, try pulling it first')
         messages = body.get("messages") or []
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
@@ -400,13 +426,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stall", action="store_true")
     parser.add_argument("--min-tokens", type=int, default=0)
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--pull-delay", type=float, default=0.05, help="seconds between pull progress lines")
     args = parser.parse_args(argv)
 
     import uvicorn
 
     # A stalling server never generates: it need not load the model.
     generator = None if args.stall else Generator(args.model, args.threads, args.min_tokens, args.max_tokens)
-    state = State(generator, args.model, args.die_after_tokens, args.stall)
+    state = State(generator, args.model, args.die_after_tokens, args.stall, args.pull_delay)
     config = uvicorn.Config(
         create_app(state),
         host="127.0.0.1",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.llm import HOW_TO_GET_LLAMA, llama_cpp_installed
-from tests.support.ollama_server import MODEL_TAG, VERSION, start_ollama_server
+from tests.support.ollama_server import MODEL_TAG, PULL_STEPS, VERSION, start_ollama_server
 from tests.support.requirements import require
 from tests.support.timing import scaled
 
@@ -62,9 +62,21 @@ def test_list_and_ps_name_the_model(client):
     assert running[0].expires_at is not None
 
 
-def test_pull_stub_and_version(client, ollama_server):
+def test_pull_streams_progress_and_the_pulled_model_is_listed_and_answers(client, ollama_server):
     assert [step.status for step in client.pull("smollm2", stream=True)][-1] == "success"
     assert client.pull("smollm2").status == "success"
+    steps = list(client.pull("test-tiny", stream=True))
+    sized = [step for step in steps if step.total]
+    assert len(sized) == PULL_STEPS and sized[0].digest.startswith("sha256:")
+    assert [step.completed for step in sized] == sorted(step.completed for step in sized)
+    assert sized[-1].completed == sized[-1].total
+    assert steps[0].status == "pulling manifest" and steps[-1].status == "success"
+    assert "test-tiny:latest" in [model.model for model in client.list().models]
+    reply = client.chat(model="test-tiny", messages=MESSAGES, options={"num_predict": 4})
+    assert reply.message.content  # the pulled name answers, with the same model
+    with pytest.raises(ollama.ResponseError) as refused:
+        list(client.pull("not-a-test-model", stream=True))
+    assert "file does not exist" in refused.value.error
     import httpx
 
     assert httpx.get(f"{ollama_server.url}/api/version", trust_env=False).json() == {"version": VERSION}
