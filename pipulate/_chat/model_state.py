@@ -35,7 +35,7 @@ async def model_state(model_server, chosen: str) -> ModelState:
     try:
         backend = await model_server.backend()
     except LLMError as error:
-        return ModelState("none", NO_SERVER, [NO_SERVER], f"No model server: {error.user_text()}")
+        return ModelState("none", NO_SERVER, [NO_SERVER], error.user_text())
     if backend is model_server.embedded:
         name = backend.model_name
         return ModelState("embedded", name, [name], f"No server at {url}: the embedded model {backend.model_file.name} answers.")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fasthtml.common import H2, A, Button, Div, Form, Input, Label, NotStr, Option, P, Select, Span, Textarea
 
+from .fragments import sentence_html
+
 MESSAGE_PLACEHOLDER = "Ask anything… (Enter sends, Shift+Enter: new line)"
 
 
@@ -81,5 +83,5 @@ def model_options(names: list[str], answering: str) -> Select:
 
 
 def status_line(text: str, kind: str) -> P:
-    return P(text, id="chat-model-status", cls=f"hint model-status {kind}", aria_live="polite", data_kind=kind,
+    return P(NotStr(sentence_html(text)), id="chat-model-status", cls=f"hint model-status {kind}", aria_live="polite", data_kind=kind,
              hx_swap_oob="true")

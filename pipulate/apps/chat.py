@@ -47,6 +47,7 @@ class ChatApp(Plugin):
         super().__init__(core)
         self._model_server = None
         self._pulls: set = set()
+        self._shown_kind = ""  # what the pages were last told answers (ollama, openai, embedded, none)
         self.conversation = Conversation(
             core.pages, core.chat.history, lambda: core.profiles.stored_selection().id,
             stream=self._stream, prompt=self._prompt, progress_html=core.chat.live_progress_html,
@@ -110,6 +111,14 @@ class ChatApp(Plugin):
             # answers, so the picker and the status line never show a stale name.
             await self.core.signal_pages("models", profile_id)
             raise
+        if self._answering_kind() != self._shown_kind:  # a server started since the pages asked
+            await self.core.signal_pages("models", profile_id)
+
+    def _answering_kind(self) -> str:
+        backend = self.model_server._backend
+        if backend is None:
+            return "none"
+        return "embedded" if backend is self.model_server.embedded else backend.kind
 
     # --- the panel -------------------------------------------------------------------------
 
@@ -179,7 +188,9 @@ class ChatApp(Plugin):
     async def status(self):
         """The status line, the picker's entries and the pull form, each swapped by id."""
         state = await model_state(self.model_server, self.model())
-        parts = [status_line(state.status, state.kind), pull_form(state.can_pull and not self.core.settings.model_given, oob=True)]
+        self._shown_kind = state.kind
+        pullable = state.can_pull and not self.core.settings.model_given
+        parts = [status_line(state.status, state.kind), pull_form(pullable, oob=True)]
         if not self.core.settings.model_given:
             parts.append(model_options(state.models, state.answering))
         return tuple(parts)
