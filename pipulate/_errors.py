@@ -10,6 +10,12 @@ from __future__ import annotations
 DISK_FULL_MESSAGE = "The disk is full; nothing was saved. Free some space, then try again."
 
 
+def quoted(value: object, limit: int = 60) -> str:
+    """A name inside a sentence: “like this”, as typed (never Python's 'repr\\'s' escapes)."""
+    text = str(value)
+    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
+
+
 class UserError(Exception):
     """Something the user sent cannot be accepted. The message is shown as it is (escaped)."""
 
@@ -47,7 +53,7 @@ def parse_id(value: object, *, field: str = "id") -> int:
         try:
             number = int(str(value).strip())
         except ValueError:
-            raise NotFound(f"No such {field}: {str(value)[:40]!r}.") from None
+            raise NotFound(f"No such {field}: {quoted(value, 40)}.") from None
     if not 0 < number < 2**63:
         raise NotFound(f"No such {field}: {number}.")
     return number

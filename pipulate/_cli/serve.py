@@ -42,7 +42,9 @@ def run(args) -> int:
     if settings.host not in LOOPBACK_HOSTS:
         print(
             f"pipulate: warning: listening on {settings.host}: the app has no login, "
-            "so anyone who can reach this address can use it.",
+            "so anyone who can reach this address can use it. It answers only to the names it knows: "
+            "to open it through this machine's name or LAN address, add that to allowed_hosts in pipulate.toml "
+            "(or PIPULATE_ALLOWED_HOSTS).",
             file=sys.stderr,
         )
     return _serve_live(settings, args.open) if settings.live else _serve(settings, args.open)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from .._errors import quoted
 from ._http import translate_errors
 from .errors import BackendFailed, ModelNotFound, ollama_hint
 
@@ -71,11 +72,11 @@ class OllamaBackend:
                     if not isinstance(data, dict):
                         continue
                     if "error" in data:
-                        raise BackendFailed(f"Ollama could not pull {model!r}: {data['error']}")
+                        raise BackendFailed(f"Ollama could not pull {quoted(model)}: {data['error']}")
                     yield data
                     if data.get("status") == "success":
                         return
-        raise BackendFailed(f"Ollama at {self.url} stopped before {model!r} was downloaded.", "Try again.")
+        raise BackendFailed(f"Ollama at {self.url} stopped before {quoted(model)} was downloaded.", "Try again.")
 
     def _parse_line(self, line: str) -> tuple[str, bool]:
         """One NDJSON line: (the text it carries, whether the reply is done)."""
@@ -97,7 +98,7 @@ def _pull_error(url: str, model: str, status: int, body: bytes):
         detail = str(json.loads(body).get("error", ""))
     except (ValueError, AttributeError, RecursionError):
         detail = body[:200].decode(errors="replace")
-    return BackendFailed(f"Ollama could not pull {model!r}: {detail or f'it answered {status}'}.")
+    return BackendFailed(f"Ollama could not pull {quoted(model)}: {detail or f'it answered {status}'}.")
 
 
 def _error_from_answer(url: str, model: str, status: int, body: bytes):
@@ -106,5 +107,5 @@ def _error_from_answer(url: str, model: str, status: int, body: bytes):
     except (ValueError, AttributeError, RecursionError):
         detail = body[:200].decode(errors="replace")
     if status == 404 or "not found" in detail.lower():
-        return ModelNotFound(f"Ollama at {url} does not have the model {model!r}.", f"Pull it with `ollama pull {model}`, or pick another model.")
+        return ModelNotFound(f"Ollama at {url} does not have the model {quoted(model)}.", f"Pull it with `ollama pull {model}`, or pick another model.")
     return BackendFailed(f"Ollama at {url} answered {status}: {detail}")

@@ -9,6 +9,7 @@ from contextlib import aclosing
 
 import httpx
 
+from .._errors import quoted
 from ._http import translate_errors
 from .errors import BackendFailed, ModelNotFound
 from .plain_http import PlainHTTPStream
@@ -44,7 +45,7 @@ class OpenAICompatibleBackend:
         available = await self.models()
         if available and model not in available:
             raise ModelNotFound(
-                f"The server at {self.url} does not have the model {model!r}.",
+                f"The server at {self.url} does not have the model {quoted(model)}.",
                 f"It has: {', '.join(available)}. Pick one of those.",
             )
         body = {"model": model, "messages": messages, "stream": True}
@@ -83,7 +84,7 @@ class OpenAICompatibleBackend:
 
     def _answer_error(self, model: str, status: int, detail: str):
         if status == 404:
-            return ModelNotFound(f"The server at {self.url} does not have the model {model!r}.", detail)
+            return ModelNotFound(f"The server at {self.url} does not have the model {quoted(model)}.", detail)
         return BackendFailed(f"The server at {self.url} answered {status}: {detail}")
 
     def _parse_event(self, line: str) -> tuple[list[str], bool]:

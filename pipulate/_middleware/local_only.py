@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -46,7 +47,7 @@ class LocalOnlyMiddleware:
             headers[name] = value.decode("latin-1")
         host = headers.get("host", "")
         if not self._is_local_host(host):
-            return await _refuse(scope, receive, send, 400, "Refused: the Host header does not name this machine.")
+            return await _refuse(scope, receive, send, 400, refusal_for_host(host))
         origin = headers.get("origin")
         changes_state = scope["type"] == "websocket" or scope.get("method") not in _SAFE_METHODS
         if changes_state and origin is not None and not self._is_own_origin(origin, host):
@@ -60,6 +61,20 @@ class LocalOnlyMiddleware:
     def _is_own_origin(self, origin: str, host: str) -> bool:
         parts = urlsplit(origin)
         return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+
+
+def refusal_for_host(host: str) -> str:
+    """Why a Host was refused, and, when it is a plain name or address (someone opened the app
+    through the machine's LAN address), how to allow it. Plain text: nothing here is markup."""
+    name = host_name(host)
+    if not name or len(name) > 100 or not re.fullmatch(r"[A-Za-z0-9.:-]+", name):
+        return "Refused: the Host header does not name this machine."
+    return (
+        f"Refused: this app answers only to its own names (127.0.0.1, localhost), not to {name}, so that "
+        "no other web site can reach it through a name of its own (DNS rebinding). If you opened it at "
+        f"{name} on purpose, allow that name: add allowed_hosts = [\"{name}\"] to pipulate.toml "
+        f"(or set PIPULATE_ALLOWED_HOSTS={name}) and restart the app."
+    )
 
 
 async def _refuse(scope, receive, send, status: int, message: str) -> None:

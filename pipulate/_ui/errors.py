@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 
-from fasthtml.common import H1, A, Body, Div, Head, Html, Main, Meta, P, Title, to_xml
+from fasthtml.common import H1, A, Body, Div, Head, Html, Main, Meta, NotStr, P, Title, to_xml
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, PlainTextResponse
 
+from .._chat.fragments import sentence_html
 from .._errors import DISK_FULL_MESSAGE, UserError
 from .._profiles import PageOutOfDate, page_profile_id
 
@@ -30,7 +31,7 @@ def error_response(request, message: str, status_code: int):
     if request.scope.get("type") == "websocket":
         return PlainTextResponse(message, status_code=status_code)
     if "hx-request" in request.headers:
-        fragment = Div(message, cls="message error", role="alert")
+        fragment = Div(NotStr(sentence_html(message)), cls="message error", role="alert")
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
         return HTMLResponse(to_xml(fragment), status_code=status_code, headers=headers)
     return HTMLResponse(to_xml(_document(request, message, status_code)), status_code=status_code)

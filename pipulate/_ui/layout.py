@@ -97,12 +97,17 @@ def page(core, active, panel, asides=(), live: bool = False, title: str | None =
 
 
 def error_page(core, status_code: int, heading: str, message: str) -> Html:
-    """A refused page (404, ...) in the app's own frame: its brand, its menu, a way back."""
+    """A refused page (404, ...) in the app's own frame: its brand, its menu, a way back. Plugins
+    that failed to load are named (file and line): the page asked for may be theirs. Under
+    --live it reloads itself once the server restarts (a fixed plugin comes back)."""
+    scripts = ["htmx.min.js", "pipulate.js"] + (["live-reload.js"] if core.settings.live else [])
     return Html(
-        _head(core, f"{heading} · {core.settings.title}", ["htmx.min.js", "pipulate.js"]),
+        _head(core, f"{heading} · {core.settings.title}", scripts),
         Body(
             _topbar(core, "", plain=True),
             Main(
+                Div(*[P(error) for error in core.plugin_errors], id="plugin-errors", cls="message error", role="alert")
+                if core.plugin_errors else None,
                 Section(
                     P(str(status_code), cls="code"),
                     H1(heading),

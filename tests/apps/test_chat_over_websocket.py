@@ -655,7 +655,7 @@ def test_an_unknown_model_gets_an_error_naming_it(servers, llama_server):
     assert not reply.tokens
     assert len(reply.errors) == 1, reply.frames
     error = html.unescape(reply.errors[0])
-    assert "does not have the model 'nope'" in error and llama_server.url in error
+    assert "does not have the model “nope”" in error and llama_server.url in error
     assert "smollm2" in error  # what it has instead
 
 

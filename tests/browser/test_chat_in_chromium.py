@@ -177,7 +177,7 @@ def test_the_model_picker_lists_the_servers_models(page: Page, servers, llama_se
 
     # Asking the missing model says so, naming it.
     send(page, "Hello?")
-    expect(page.locator("#chat-messages .msg.error")).to_contain_text("'llama3.2'")
+    expect(page.locator("#chat-messages .msg.error")).to_contain_text("“llama3.2”")
     expect(page.locator("#chat-state")).to_have_attribute("data-state", "idle")
     replies_before = page.locator("#chat-messages .msg.assistant").count()
 

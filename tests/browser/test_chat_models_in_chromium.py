@@ -108,7 +108,7 @@ def test_a_model_named_in_the_page_is_pulled_into_ollama_with_its_progress(page:
         # A name Ollama does not know: the bar says why.
         pull.get_by_label("Model to pull").fill("no-such-model")
         pull.get_by_role("button", name="Pull").click()
-        expect(bar.nth(1).locator(".progress-note")).to_contain_text("failed: Ollama could not pull 'no-such-model'")
+        expect(bar.nth(1).locator(".progress-note")).to_contain_text("failed: Ollama could not pull “no-such-model”")
     finally:
         ollama.stop()
 
