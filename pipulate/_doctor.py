@@ -1,12 +1,14 @@
 """`pipulate doctor`: can this machine run the app? Each check says ok / warn / fail, what it found
 in one line and, when not ok, what to do.
 
-Python, numpy, the data dir and SQLite are required (a failure means the app cannot run); the port,
-the model server and Nix at most warn. The model server's check is in `_doctor_llm`.
+Python, numpy, the data dir, SQLite, the plugins and the model file are required (a failure means
+the app cannot run: `serve` refuses to start for each of them too); the port, the model server and
+Nix at most warn. The model server's check is in `_doctor_llm`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from ._cli.serve import check_data_dir, check_port_free
+from ._cli.serve import check_data_dir, check_model_file, check_port_free
 from ._config import Settings
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -83,6 +85,8 @@ def run_checks(
     checks += [
         data_dir,
         _guarded("sqlite", True, lambda: check_sqlite(settings.data_dir, data_dir.status == OK)),
+        _guarded("plugins", True, lambda: check_plugins(settings, python or sys.executable, env, checks[1].status == OK)),
+        _guarded("model_file", True, lambda: check_model(settings.model_file)),
         _guarded("port", False, lambda: check_port(settings.host, settings.port, settings.app_name)),
         _guarded(
             "model_server",
@@ -235,6 +239,61 @@ def _journal_mode_after_wal(data_dir: Path, apsw) -> str:
         for suffix in ("", "-wal", "-shm", "-journal"):
             with suppress(FileNotFoundError):
                 os.unlink(name + suffix)
+
+
+def check_model(model_file: Path | None) -> Check:
+    """The same rule as `serve`: a model file that was given must exist."""
+    if model_file is None:
+        return Check("model_file", OK, "none given (the chat uses a model server)", required=True)
+    problem = check_model_file(model_file)
+    if problem is None:
+        return Check("model_file", OK, f"{model_file} ({model_file.stat().st_size / 1e6:.0f} MB)", required=True)
+    return Check("model_file", FAIL, problem, "Give the path of a GGUF file with --model-file (or model_file in "
+                 "pipulate.toml), or leave it out to use a model server.", required=True)
+
+
+# The plugins are loaded in a child process, as numpy is: a plugin that crashes on import (or a
+# broken numpy under FastHTML) cannot take doctor down.
+_PLUGIN_PROBE = """
+import json, sys
+from pathlib import Path
+from pipulate._plugins import PluginError, discover_plugins
+errors = []
+try:
+    classes = discover_plugins([Path(p) for p in json.loads(sys.argv[1])], errors)
+except PluginError as error:
+    print(json.dumps({"refused": str(error)}))
+else:
+    print(json.dumps({"apps": len(classes), "errors": [str(e) for e in errors],
+                      "yours": [c.name for c in classes if not c.__module__.startswith("pipulate.apps.")]}))
+"""
+
+
+def check_plugins(settings: Settings, python: str, env: dict[str, str] | None, numpy_ok: bool = True) -> Check:
+    """What `serve` loads: the built-in apps, the plugin folders and entry points. A set that
+    serve refuses (two plugins of one name) fails; a plugin that fails to import is named (serve
+    starts without it, and shows the same line in the page)."""
+    if not numpy_ok:
+        return Check("plugins", WARN, "not checked: numpy does not import", "Fix numpy first.", required=True)
+    folders = json.dumps([str(folder) for folder in settings.plugin_dirs])
+    try:
+        result = subprocess.run([python, "-c", _PLUGIN_PROBE, folders], capture_output=True, text=True, errors="replace",
+                                timeout=NUMPY_TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Check("plugins", FAIL, f"loading the plugins did not finish: {error}", required=True)
+    try:
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        return Check("plugins", FAIL, f"loading the plugins failed: {lines[-1] if lines else 'no answer'}",
+                     "Run `pipulate serve` to see the whole error.", required=True)
+    if "refused" in found:
+        return Check("plugins", FAIL, found["refused"], "Rename or remove one of them.", required=True)
+    detail = f"{found['apps']} apps" + (f" ({', '.join(found['yours'])} from plugins)" if found["yours"] else "")
+    if found["errors"]:
+        return Check("plugins", WARN, f"{detail}; {'; '.join(found['errors'])}",
+                     "Fix the file named; the app starts without it (and says so in the page).", required=True)
+    return Check("plugins", OK, detail, required=True)
 
 
 # --- warnings at most ------------------------------------------------------------------------

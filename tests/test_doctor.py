@@ -35,7 +35,7 @@ from tests.support.requirements import require
 from tests.support.server import free_port
 from tests.support.timing import scaled
 
-NAMES = ["python", "numpy", "data_dir", "sqlite", "port", "model_server", "nix"]
+NAMES = ["python", "numpy", "data_dir", "sqlite", "plugins", "model_file", "port", "model_server", "nix"]
 
 
 def closed_url() -> str:
@@ -321,10 +321,12 @@ def test_run_checks_in_order_and_required_ones_decide(tmp_path):
     assert [check.name for check in checks] == NAMES
     status = {check.name: check.status for check in checks}
     assert status == {
-        "python": OK, "numpy": OK, "data_dir": OK, "sqlite": OK, "port": OK, "model_server": WARN, "nix": WARN,
+        "python": OK, "numpy": OK, "data_dir": OK, "sqlite": OK, "plugins": OK, "model_file": OK, "port": OK,
+        "model_server": WARN, "nix": WARN,
     }
-    assert [check.name for check in checks if check.required] == ["python", "numpy", "data_dir", "sqlite"]
-    assert "WSL" in checks[5].hint
+    assert [check.name for check in checks if check.required] == [
+        "python", "numpy", "data_dir", "sqlite", "plugins", "model_file"]
+    assert "WSL" in checks[NAMES.index("model_server")].hint
     assert all_ok(checks)
 
 

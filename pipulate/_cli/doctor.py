@@ -19,6 +19,8 @@ LABELS = {
     "numpy": "numpy",
     "data_dir": "Data dir",
     "sqlite": "SQLite",
+    "plugins": "Plugins",
+    "model_file": "Model file",
     "port": "Port",
     "model_server": "Model server",
     "nix": "Nix",
@@ -31,7 +33,8 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "doctor",
         help="check that this machine can run the app",
-        description="Check Python, numpy, SQLite, the data dir, the port, the model server and Nix.",
+        description="Check Python, numpy, SQLite, the data dir, the plugins, the model file, the port, the model "
+        "server and Nix: everything serve checks before it starts, and more.",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     add_settings_options(parser)  # the same as serve's: doctor checks what serve would use

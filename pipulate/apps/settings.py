@@ -7,7 +7,22 @@ from pipulate.toml, which the page shows as the placeholder.
 
 from __future__ import annotations
 
-from fasthtml.common import H2, Button, Div, Fieldset, Form, Input, Label, Legend, Option, P, Select, Small, Span, Textarea
+from fasthtml.common import (
+    H2,
+    Button,
+    Div,
+    Fieldset,
+    Form,
+    Input,
+    Label,
+    Legend,
+    Option,
+    P,
+    Select,
+    Small,
+    Span,
+    Textarea,
+)
 
 from .._plugins import Plugin, route
 from .._ui.layout import profile_switcher

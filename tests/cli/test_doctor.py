@@ -17,7 +17,7 @@ from tests.support.cli import assert_one_line_error, clean_env
 from tests.support.server import free_port
 from tests.support.timing import scaled
 
-NAMES = ["python", "numpy", "data_dir", "sqlite", "port", "model_server", "nix"]
+NAMES = ["python", "numpy", "data_dir", "sqlite", "plugins", "model_file", "port", "model_server", "nix"]
 
 
 def doctor(*args: str, cwd: Path, env: dict | None = None, data_dir: Path | None = None) -> subprocess.CompletedProcess:
@@ -46,7 +46,8 @@ def test_doctor_passes_with_warnings_and_prints_an_aligned_list(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == "Pipulate doctor"
     rows = [line for line in lines if line[:4] in ("  ✓ ", "  ! ", "  ✗ ")]
-    assert [row.split()[1] for row in rows] == ["Python", "numpy", "Data", "SQLite", "Port", "Model", "Nix"]
+    assert [row.split()[1] for row in rows] == ["Python", "numpy", "Data", "SQLite", "Plugins", "Model", "Port",
+                                                "Model", "Nix"]
     model_row = next(row for row in rows if "Model server" in row)
     assert model_row.startswith("  ! ")
     hint = lines[lines.index(model_row) + 1]
@@ -74,7 +75,7 @@ def test_doctor_json_has_the_documented_shape(tmp_path):
         assert isinstance(check["detail"], str) and check["detail"] and "\n" not in check["detail"]
         assert isinstance(check["hint"], str)
         assert bool(check["hint"]) == (check["status"] != "ok")
-    model_server = report["checks"][5]
+    model_server = report["checks"][NAMES.index("model_server")]
     assert model_server["status"] == "warn" and "ollama serve" in model_server["hint"]
 
 
@@ -172,3 +173,45 @@ def test_doctor_is_listed_in_the_help(tmp_path):
         capture_output=True, text=True, timeout=scaled(30),
     )
     assert result.returncode == 0 and "doctor" in result.stdout
+
+
+def test_doctor_refuses_what_serve_refuses(tmp_path):
+    """A missing model file and two plugins of one name: serve will not start, so doctor fails."""
+    result = doctor("--model-file", str(tmp_path / "nope.gguf"), cwd=tmp_path)
+    assert_no_traceback(result)
+    assert result.returncode == 1, result.stdout
+    failed = [line for line in result.stdout.splitlines() if line.startswith("  ✗ ")]
+    assert failed == [f"  ✗ Model file    the model file {tmp_path / 'nope.gguf'} does not exist (see the README: a local model)"]
+    serve = subprocess.run([sys.executable, "-m", "pipulate", "serve", "--port", str(free_port()), "--data-dir",
+                            str(tmp_path / "data"), "--model-file", str(tmp_path / "nope.gguf")],
+                           cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=scaled(30))
+    assert serve.returncode == 1 and "does not exist" in serve.stderr  # the same rule
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    twin = "from pipulate import Plugin\n\nclass Twin(Plugin):\n    name = 'twin'\n"
+    (plugins / "a.py").write_text(twin)
+    (plugins / "b.py").write_text(twin)
+    (plugins / "c.py").write_text("def broken(:\n")
+    result = doctor("--json", cwd=tmp_path)
+    check = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "plugins")
+    assert check["status"] == "fail" and "two plugins are named 'twin'" in check["detail"], check
+    (plugins / "b.py").unlink()
+    result = doctor("--json", cwd=tmp_path)
+    check = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "plugins")
+    assert check["status"] == "warn" and "twin from plugins" in check["detail"], check
+    assert "c.py:1 failed to load: SyntaxError" in check["detail"]
+
+
+def test_doctor_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`pipulate doctor --json | head`: the reader is gone before doctor writes."""
+    command = [sys.executable, "-m", "pipulate", "doctor", "--json", "--data-dir", str(tmp_path / "data"),
+               "--port", str(free_port()), "--llm-url", f"http://127.0.0.1:{free_port()}"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # as `head` does once it has its lines (here: before doctor wrote any)
+    _, errors = process.communicate(timeout=scaled(60))
+    assert b"Traceback" not in errors and b"Exception ignored" not in errors, errors.decode()
+    assert process.returncode == 1
+    shell = subprocess.run(f"{command[0]} -m pipulate doctor --json --data-dir data | head -2", shell=True, cwd=tmp_path,
+                           env=clean_env(), capture_output=True, text=True, timeout=scaled(60))
+    assert shell.stdout.splitlines() == ["{", '  "ok": true,'] and "Traceback" not in shell.stderr
