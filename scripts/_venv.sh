@@ -20,6 +20,29 @@ find_python() {
   return 1
 }
 
+# with_progress WHAT COMMAND...: run a long install, saying what it does every few seconds (pip is
+# quiet when not on a terminal, and building llama.cpp takes minutes). Its output is shown in full
+# only if it fails.
+with_progress() {
+  local what="$1"; shift
+  local log; log="$(mktemp)"
+  "$@" >"$log" 2>&1 &
+  local pid=$! started=$SECONDS said="" told=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    local step; step="$(grep -E '^ *(Collecting|Downloading|Processing|Building|Installing|Successfully|\[ *[0-9]+%\])' "$log" | tail -n 1 | sed 's/^ *//' | cut -c1-100 || true)"
+    if [ "$step" != "$said" ] || [ $((SECONDS - told)) -ge 15 ]; then
+      echo "pipulate: $what ($((SECONDS - started)) s): ${step:-starting}" >&2
+      said="$step"; told=$SECONDS
+    fi
+  done
+  local status=0
+  wait "$pid" || status=$?
+  if [ "$status" -ne 0 ]; then cat "$log" >&2; else echo "pipulate: $what: done in $((SECONDS - started)) s" >&2; fi
+  rm -f "$log"
+  return "$status"
+}
+
 # ensure_venv SPEC: create .venv if needed and install SPEC (e.g. "." or ".[test]") when
 # pyproject.toml changed since the last install, so a second run starts at once.
 ensure_venv() {
@@ -34,7 +57,8 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     echo "pipulate: installing $spec into $VENV" >&2
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2 || true
-    (cd "$ROOT" && "$VENV/bin/python" -m pip install --quiet -e "$spec") >&2
+    # -v: pip then names each step (and the llama.cpp build's progress) in the log read above.
+    (cd "$ROOT" && with_progress "installing $spec" "$VENV/bin/python" -m pip install -v --progress-bar off -e "$spec")
     echo "$digest" > "$stamp"
   fi
 }
