@@ -66,7 +66,11 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     profiles.on_delete(core.profile_settings.delete)
 
     async def on_startup():
+        from ._backup import run_automatic_backups
+
         chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
+        if settings.backup_every_hours > 0:
+            core.start_task(run_automatic_backups(settings), "automatic backups")
         if core.workflows is not None:
             await core.workflows.start()  # resumes jobs that were running, in the background
 
@@ -92,7 +96,8 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
             # foreign hosts/origins are refused before anything else runs.
             Middleware(SecurityHeadersMiddleware),
             Middleware(LocalOnlyMiddleware, allowed_hosts=_extra_allowed_hosts(settings)),
-            Middleware(RequestSizeLimitMiddleware),
+            # A profile file (with its workflow results) is the one large upload.
+            Middleware(RequestSizeLimitMiddleware, larger={"/profiles/import": 4 * 1024**3}),
             Middleware(JSONBodyCheckMiddleware),  # after the size limit: it reads the (capped) body
             Middleware(PageProfileMiddleware),  # which profile the requesting page shows
         ],
@@ -122,6 +127,9 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
             app.route(f"/{plugin.name}", methods=["GET"], name=f"{plugin.name}.open")(_opener(core, plugin))
     if not core.menu:
         raise PluginError("no app to show: every plugin has in_menu = False")
+    if settings.home_app and settings.home_app not in {plugin.name for plugin in core.menu}:
+        log.warning("home_app %r is not an app here (apps: %s); pages open on %s", settings.home_app,
+                    ", ".join(plugin.name for plugin in core.menu), core.menu[0].name)
     workflow_classes = [cls for cls in plugin_classes if getattr(cls, "step_specs", None)]
     if workflow_classes:
         from ._workflows.service import WorkflowService

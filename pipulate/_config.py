@@ -54,6 +54,12 @@ class Settings:
     # app's database; a postgresql:// URL shares them with a team) and how many run at once.
     jobs_database_url: str = ""
     job_concurrency: int = 2
+    # The app a page opens on before one was opened (a variant's own tool); empty: the menu's first.
+    home_app: str = ""
+    # Automatic backups of the database into <data dir>/backups: every this many hours (0: never),
+    # keeping the newest `backups_kept`.
+    backup_every_hours: float = 24.0
+    backups_kept: int = 7
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -104,6 +110,9 @@ class Settings:
             "PIPULATE_SYSTEM_PROMPT": self.system_prompt,
             "PIPULATE_JOBS_DATABASE_URL": self.jobs_database_url,
             "PIPULATE_JOB_CONCURRENCY": str(self.job_concurrency),
+            "PIPULATE_HOME_APP": self.home_app,
+            "PIPULATE_BACKUP_EVERY_HOURS": str(self.backup_every_hours),
+            "PIPULATE_BACKUPS_KEPT": str(self.backups_kept),
         }
 
 
@@ -135,6 +144,9 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "system_prompt": ("PIPULATE_SYSTEM_PROMPT", str),
     "jobs_database_url": ("PIPULATE_JOBS_DATABASE_URL", str),
     "job_concurrency": ("PIPULATE_JOB_CONCURRENCY", int),
+    "home_app": ("PIPULATE_HOME_APP", str),
+    "backup_every_hours": ("PIPULATE_BACKUP_EVERY_HOURS", float),
+    "backups_kept": ("PIPULATE_BACKUPS_KEPT", int),
 }
 
 
@@ -288,5 +300,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("jobs_database_url must be sqlite:///PATH or postgresql://USER@HOST/DB (the password is never shown)")
     if not 1 <= settings.job_concurrency <= 64:
         raise ConfigError(f"job_concurrency must be between 1 and 64, not {settings.job_concurrency}")
+    if settings.home_app and not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", settings.home_app):
+        raise ConfigError(f"home_app must be the name of an app (its URL, like title-meta), not {settings.home_app!r}")
+    if not 0 <= settings.backup_every_hours <= 24 * 366:
+        raise ConfigError(f"backup_every_hours must be between 0 (never) and 8784, not {settings.backup_every_hours}")
+    if not 1 <= settings.backups_kept <= 1000:
+        raise ConfigError(f"backups_kept must be between 1 and 1000, not {settings.backups_kept}")
     if not settings.host or any(c.isspace() for c in settings.host):
         raise ConfigError(f"host must be an address or a host name, not {settings.host!r}")

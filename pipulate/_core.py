@@ -64,10 +64,11 @@ class Core:
         return [plugin for plugin in self.plugins.values() if plugin.in_menu]
 
     def current_app(self) -> Plugin:
-        """The app opened last (kept in the store), else the first in the menu."""
-        name = self.store.get(LAST_APP_KEY)
-        if name in self.plugins and self.plugins[name].in_menu:
-            return self.plugins[name]
+        """The app opened last (kept in the store), else the brand's home app (`home_app`: a
+        variant opens on its own tool), else the first in the menu."""
+        for name in (self.store.get(LAST_APP_KEY), self.settings.home_app):
+            if name in self.plugins and self.plugins[name].in_menu:
+                return self.plugins[name]
         return self.menu[0]
 
     def open_app(self, plugin: Plugin) -> None:

@@ -103,7 +103,7 @@ def check_new(
     directory: str | Path,
     *,
     name: str | None = None,
-    port: int = 5001,
+    port: int | None = None,
     model: str | None = None,
     accent_color: str | None = None,
     logo: str | Path | None = None,
@@ -120,6 +120,7 @@ def check_new(
             f"({DISTRIBUTION}, imported as {IMPORT_NAME}); choose another, e.g. \"{name} Tools\""
         )
     directory = check_new_directory(Path(directory))
+    port = default_port(slug) if port is None else port
     if not 1 <= port <= 65535:
         raise VariantError(f"port must be between 1 and 65535, not {port}")
     if model is not None and not _MODEL.fullmatch(model):
@@ -138,6 +139,14 @@ def check_new(
         template=check_template(template) if template else default_template(),
         core_url=check_core_url(core_url) if core_url else default_core_url(),
     )
+
+
+def default_port(slug: str) -> int:
+    """A port of the variant's own, from its name: 5100 to 5899, the same for the same name, so
+    two variants (and the core on 5001) can run side by side without choosing ports by hand."""
+    import zlib
+
+    return 5100 + zlib.crc32(slug.encode()) % 800
 
 
 def check_name(name: str) -> str:

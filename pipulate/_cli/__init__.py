@@ -7,7 +7,7 @@ import os
 import sys
 
 from .. import __version__
-from . import doctor, new, run, serve, upgrade
+from . import backup, doctor, new, profile, run, serve, upgrade
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_parser(commands)
     upgrade.add_parser(commands)
     run.add_parsers(commands)
+    backup.add_parsers(commands)
+    profile.add_parsers(commands)
     return parser
 
 

@@ -23,7 +23,8 @@ def add_parser(commands) -> None:
         "--name", help="the brand, e.g. \"Acme Tools\" (default: Darwinix, Pipulate SEO or Botifython); "
         "it must not make the project name pipulate or pipulate-core"
     )
-    parser.add_argument("--port", type=port_number, default=5001, help="the app's port (default 5001)")
+    parser.add_argument("--port", type=port_number, default=None,
+                        help="the app's port (default: one of 5100-5899 made from the name, so variants differ)")
     parser.add_argument("--model", help="the chat's default model (default: the variant's)")
     parser.add_argument("--accent-color", help="accent colour, #rrggbb (default: the variant's)")
     parser.add_argument("--logo", type=Path, help="an .svg, .png, .jpg or .webp file, copied to brand/")

@@ -39,6 +39,13 @@ def run(args) -> int:
     )
     if problem:
         return fail(problem)
+    from .._backup import DataDirLock
+
+    # Held while the app runs: `pipulate restore` refuses to replace the database under it.
+    lock = DataDirLock(settings)
+    if not lock.acquire():
+        print(f"pipulate: warning: another app is running on {settings.data_dir} (process {lock.holder() or '?'})",
+              file=sys.stderr)
     if settings.host not in LOOPBACK_HOSTS:
         print(
             f"pipulate: warning: listening on {settings.host}: the app has no login, "

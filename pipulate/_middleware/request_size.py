@@ -10,13 +10,19 @@ class _TooLarge(Exception):
 
 
 class RequestSizeLimitMiddleware:
-    def __init__(self, app, max_bytes: int = DEFAULT_LIMIT) -> None:
+    """`larger`: paths that take more (an upload's own route and limit), path -> bytes."""
+
+    def __init__(self, app, max_bytes: int = DEFAULT_LIMIT, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
+        if limit != self.max_bytes:
+            return await RequestSizeLimitMiddleware(self.app, limit)(scope, receive, send)
         for key, value in scope["headers"]:
             if key.lower() == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:

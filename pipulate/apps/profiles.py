@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from fasthtml.common import H2, Button, Form, Input, Li, P, Span, Ul
+from fasthtml.common import H2, A, Button, Div, Form, Input, Label, Li, P, Span, Ul
 
 from .._errors import parse_id
 from .._plugins import Plugin, route
@@ -44,7 +44,54 @@ class ProfilesApp(Plugin):
                 cls="item-list",
             ),
             P("Click a name to rename it. Each profile has its own todos and chat history.", cls="hint"),
+            Form(
+                Label("Import a profile", Input(type="file", name="file", accept=".zip", required=True,
+                                                aria_label="Profile file to import")),
+                Button("Import", cls="secondary"),
+                id="profile-import",
+                cls="inline-form transfer",
+                hx_post="/profiles/import",
+                hx_encoding="multipart/form-data",
+                hx_target="#profile-list",
+                hx_swap="beforeend",
+                hx_sync="this:drop",
+                data_reset_on_success=True,
+            ),
+            P("Export gives one file with a profile's todos, chat, settings and workflow runs (their result "
+              "files too); importing it here, or in another copy of the app, makes a new profile.", cls="hint"),
         )
+
+    @route.get("/{profile_id}/export")
+    async def export(self, profile_id: str):
+        import os
+        import tempfile
+
+        from starlette.background import BackgroundTask
+        from starlette.responses import FileResponse
+
+        from .._profile_file import export_profile, file_name
+
+        profile = self.core.profiles.get(parse_id(profile_id, field="profile"))
+        # Written to a temporary file (result files can be large), sent, then removed.
+        handle, path = tempfile.mkstemp(prefix=".profile-export-", suffix=".zip", dir=self.core.settings.data_dir)
+        with os.fdopen(handle, "wb") as target:
+            export_profile(self.core, profile.id, target)
+        return FileResponse(path, media_type="application/zip", filename=file_name(profile.name),
+                            background=BackgroundTask(os.unlink, path))
+
+    @route.post("/import")
+    async def import_file(self, request):
+        from .._errors import UserError
+        from .._profile_file import import_profile
+
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise UserError("Choose a profile file (made by Export) to import.")
+        profile, notes = import_profile(self.core, upload.file)  # spooled to disk by Starlette when large
+        message = f"Imported “{profile.name}”." + (f" Note: {'; '.join(notes)}." if notes else "")
+        return (profile_item(profile, selected=False), profile_switcher(self.core, oob=True),
+                Div(Div(message, cls="message info", role="status"), id="flash", hx_swap_oob="true"))
 
     @route.post("")
     async def create(self, name: str = ""):
@@ -114,6 +161,8 @@ def profile_item(profile: Profile, selected: bool) -> Li:
             hx_swap="outerHTML",
         ),
         selection,
+        A("Export", href=f"/profiles/{profile.id}/export", cls="quiet-link", download=True,
+          aria_label=f"Export profile {profile.name}"),
         Button(
             "Delete",
             cls="quiet delete",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -116,7 +117,7 @@ def test_it_installs_offline_and_its_own_tests_pass(variant, venv_python):
 
 
 def test_its_server_shows_the_brand_and_names_the_database_after_it(variant, venv_python, tmp_path):
-    _, project = variant
+    name, project = variant
     pip_install_editable(venv_python, project)
     server = serve(venv_python, project, project / "data")
     try:
@@ -128,6 +129,9 @@ def test_its_server_shows_the_brand_and_names_the_database_after_it(variant, ven
     assert "Acme &amp; Co&#x27;s Tools" in page.text or "Acme &amp; Co's Tools" in page.text
     assert "--accent: #123abc" in page.text
     assert logo.status_code == 200 and logo.content == PNG
+    # It opens on its own tool, not on the core's Todos.
+    tool = {"darwinix": "notebooks", "pipulate": "title-meta", "botifython": "botify"}[name]
+    assert re.search(rf'<a href="/{tool}"[^>]*aria-current="page"', page.text), page.text[:3000]
     assert (project / "data" / f"{SLUG}.db").is_file()
     assert git(project, "status", "--porcelain") == ""  # data/ is ignored
 
@@ -140,11 +144,17 @@ def test_the_pipulate_variant_by_default_is_not_named_like_the_core(template, tm
 
 
 def test_defaults_come_from_the_variant(template, tmp_path):
+    from pipulate._variants import default_port  # here: another test replaces what _variants imports
+
     project = new_variant(template, "darwinix", tmp_path / "dx")
     config = tomllib.loads((project / "pipulate.toml").read_text())
     assert config["app_name"] == "Darwinix"
     assert config["database_file"] == "darwinix.db"
-    assert config["port"] == 5001
+    assert config["port"] == default_port("darwinix") != 5001  # its own, not the core's
+    assert config["home_app"] == "notebooks"
+    other = tomllib.loads((new_variant(template, "pipulate", tmp_path / "seo") / "pipulate.toml").read_text())
+    assert other["port"] == default_port("pipulate-seo") != config["port"]  # two variants, two ports
+    assert other["home_app"] == "title-meta"
     assert config["model"] == "qwen2.5-coder"
     assert "logo" not in config
 
