@@ -168,3 +168,18 @@ def test_live_shows_a_plugins_syntax_error_in_the_open_page_and_recovers(page: P
     finally:
         server.stop()
     assert_no_traceback(server)
+
+
+def test_a_brand_opens_on_its_home_app_until_another_is_opened(page: Page, servers, tmp_path):
+    """A variant's pipulate.toml names its own tool (home_app): a first visit opens there, not on Todos."""
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "hello.py").write_text(PLUGIN.format(version="home"))
+    (tmp_path / "pipulate.toml").write_text('app_name = "Acme"\nhome_app = "greeter"\n')
+    app = servers(cwd=tmp_path)
+    page.goto(app.url)
+    expect(page.locator("#app-panel h2")).to_have_text("Hello home")
+    expect(page.get_by_role("link", name="Hello", exact=True)).to_have_attribute("aria-current", "page")
+    page.get_by_role("link", name="Todos", exact=True).click()
+    expect(page.locator("#app-panel h2")).to_contain_text("Todos")
+    page.goto(app.url)  # the app opened last wins from then on
+    expect(page.locator("#app-panel h2")).to_contain_text("Todos")
