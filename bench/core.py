@@ -56,6 +56,7 @@ TARGETS = {
     "throughput_rps": 1000.0,
     "load_p99_ms": 30.0,
     "errors": 0,
+    "render_ratio": 1.5,  # a profile's 1,000 todos, every control of each included
 }
 
 # load_requests is per round for the python client; load_seconds per round for wrk.
@@ -427,6 +428,8 @@ def evaluate(data: dict) -> dict:
     target("p99_under_load", p["load"]["p99_ms"], f"< {TARGETS['load_p99_ms']:g} ms",
            p["load"]["p99_ms"] < TARGETS["load_p99_ms"], b["load"]["p99_ms"] < TARGETS["load_p99_ms"])
     target("errors", p["errors_total"], "0", p["errors_total"] == 0, b["errors_total"] == 0)
+    render = p["render"]["median_ms"] / b["render"]["median_ms"]
+    target("render_1000", render, f"<= {TARGETS['render_ratio']:g}x bare", render <= TARGETS["render_ratio"])
     return targets
 
 
@@ -482,7 +485,7 @@ def render_table(data: dict) -> str:
         ("  requests under load (all rounds)", str(p["load"]["requests"]), str(b["load"]["requests"]), "", "", ""),
         ("errors, all phases", str(p["errors_total"]), str(b["errors_total"]), "", t["errors"]["target"], verdict("errors")),
         ("render 1,000 todos: GET /todos (median)", ms(p["render"]["median_ms"]), ms(b["render"]["median_ms"]),
-         ratio(p["render"]["median_ms"], b["render"]["median_ms"]), "(none)", ""),
+         ratio(p["render"]["median_ms"], b["render"]["median_ms"]), t["render_1000"]["target"], verdict("render_1000")),
         ("  response size", f"{p['render']['bytes'] / 1024:.0f} KiB", f"{b['render']['bytes'] / 1024:.0f} KiB",
          ratio(p["render"]["bytes"], b["render"]["bytes"]), "", ""),
         ("  server CPU per render", ms(p["render"]["server_cpu_ms_per_request"]),
