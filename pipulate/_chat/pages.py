@@ -1,13 +1,16 @@
 """The open pages: one WebSocket per browser tab, and the registry that reaches them all.
 
-Sends to one page are serialised by a lock (two tasks may speak to the same tab: a reply and a
-chatq progress bar). Tasks started for a page (a reply streaming) are cancelled when it closes,
-which closes their upstream request too.
+What is sent to a page goes through its own outbox and writer task, in order (two tasks may speak
+to the same tab: a reply and a chatq progress bar). A sender never waits for a page to read: a
+tab that stops reading (a frozen one, a script that does not read) cannot hold up a reply for
+the other tabs of its profile. Past MAX_BACKLOG frames unread, its socket is closed with 1013
+("try again later"): the page reconnects and is sent the conversation as it is then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import re
@@ -17,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketState
 log = logging.getLogger("pipulate.pages")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ids = itertools.count(1)
+MAX_BACKLOG = 2000  # frames a page may leave unread before it is disconnected
 
 
 class Page:
@@ -24,24 +28,58 @@ class Page:
         self.id = next(_ids)
         self.websocket = websocket
         self.tasks: set[asyncio.Task] = set()
-        self._send_lock = asyncio.Lock()
+        self._outbox: collections.deque[str] = collections.deque()
+        self._ready = asyncio.Event()  # something is in the outbox
+        self._writer: asyncio.Task | None = None
+        self.closed = False
         # The profile the page shows, as its frames say (None until one does: a script's
         # socket, or a page that has not said hello yet, follows the stored selection).
         self.profile_id: int | None = None
         self.token = ""  # the page's own name for itself (pipulate.js), also on its HTTP requests
 
     async def send(self, html: str) -> bool:
-        """Send a fragment; False when the page has gone (the caller may stop working for it)."""
-        if self.websocket.client_state != WebSocketState.CONNECTED:
+        """Queue a fragment for the page (sent in order, at once when the page keeps up);
+        False when the page has gone."""
+        if self.closed or self.websocket.client_state != WebSocketState.CONNECTED:
             return False
         if _SURROGATE.search(html):  # cannot be sent as UTF-8; callers clean text, this is the last guard
             html = _SURROGATE.sub("\ufffd", html)
-        try:
-            async with self._send_lock:
-                await self.websocket.send_text(html)
-            return True
-        except Exception:  # the tab closed between the check and the send
+        if len(self._outbox) >= MAX_BACKLOG:
+            log.warning("page %s stopped reading (%d frames waiting): disconnected", self.id, len(self._outbox))
+            self.disconnect(1013)
             return False
+        self._outbox.append(html)
+        self._ready.set()
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name=f"page {self.id} writer")
+        await asyncio.sleep(0)  # let the writer send it now: no token waits for the next one
+        return True
+
+    async def _write(self) -> None:
+        try:
+            while not self.closed:
+                await self._ready.wait()
+                self._ready.clear()
+                while self._outbox:
+                    await self.websocket.send_text(self._outbox.popleft())
+        except Exception:  # the tab closed while we wrote to it
+            self.closed = True
+
+    def disconnect(self, code: int = 1000) -> None:
+        """Stop sending; close the socket (without waiting on a page that does not read)."""
+        self.closed = True
+        self._outbox.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+
+        async def close() -> None:
+            # Sent behind what the page has not read yet: it sees the close once it reads again.
+            try:
+                await self.websocket.close(code)
+            except Exception:  # already closed, or the peer is gone
+                pass
+
+        asyncio.get_running_loop().create_task(close())
 
     def start(self, coroutine, name: str | None = None) -> asyncio.Task:
         task = asyncio.create_task(coroutine, name=name)
@@ -72,6 +110,9 @@ class Pages:
     def remove(self, page: Page) -> None:
         self._pages.pop(page.id, None)
         page.cancel_tasks()
+        page.closed = True
+        if page._writer is not None:
+            page._writer.cancel()
         for hook in self._close_hooks:
             try:
                 hook(page)

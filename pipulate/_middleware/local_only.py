@@ -70,10 +70,10 @@ def refusal_for_host(host: str) -> str:
     if not name or len(name) > 100 or not re.fullmatch(r"[A-Za-z0-9.:-]+", name):
         return "Refused: the Host header does not name this machine."
     return (
-        f"Refused: this app answers only to its own names (127.0.0.1, localhost), not to {name}, so that "
-        "no other web site can reach it through a name of its own (DNS rebinding). If you opened it at "
-        f"{name} on purpose, allow that name: add allowed_hosts = [\"{name}\"] to pipulate.toml "
-        f"(or set PIPULATE_ALLOWED_HOSTS={name}) and restart the app."
+        f"Refused: the Host header names {name}, which is not one of this app's own names (127.0.0.1, "
+        "localhost), so that no other web site can reach it through a name of its own (DNS rebinding). "
+        f"If you opened it at {name} on purpose, allow that name: add allowed_hosts = [\"{name}\"] to "
+        f"pipulate.toml (or set PIPULATE_ALLOWED_HOSTS={name}) and restart the app."
     )
 
 

@@ -111,7 +111,7 @@ class ChatApp(Plugin):
             # answers, so the picker and the status line never show a stale name.
             await self.core.signal_pages("models", profile_id)
             raise
-        if self._answering_kind() != self._shown_kind:  # a server started since the pages asked
+        if self._shown_kind and self._answering_kind() != self._shown_kind:  # a server started since pages asked
             await self.core.signal_pages("models", profile_id)
 
     def _answering_kind(self) -> str:

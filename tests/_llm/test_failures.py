@@ -141,7 +141,7 @@ def test_an_unknown_model_on_ollama_is_model_not_found(ollama_server):
             return raised.value
 
     error = run(scenario())
-    assert "'no-such-model'" in error.user_text() and ollama_server.url in error.user_text()
+    assert "“no-such-model”" in error.user_text() and ollama_server.url in error.user_text()
     assert "ollama pull no-such-model" in error.user_text()
 
 
@@ -153,7 +153,7 @@ def test_an_unknown_model_on_an_openai_server_is_model_not_found(llama_server):
             return raised.value
 
     error = run(scenario())
-    assert "'no-such-model'" in error.user_text() and llama_server.url in error.user_text()
+    assert "“no-such-model”" in error.user_text() and llama_server.url in error.user_text()
     assert "smollm2" in error.user_text()  # what it has instead
 
 

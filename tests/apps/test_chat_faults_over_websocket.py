@@ -105,3 +105,29 @@ def test_todo_ids_are_never_reused_so_a_stale_button_cannot_reach_a_new_todo(ser
         assert stale.status_code == 404 and "No such todo" in stale.text
         listed = httpx.get(server.url + "/todos", headers=HTMX).text
         assert f'id="todo-{newer}"' in listed and f'id="todo-{first}"' in listed
+
+
+def test_a_tab_that_stops_reading_holds_up_no_other_and_is_let_go(servers):
+    """Two sockets of one profile; one never reads (a raw socket with a small receive buffer). The
+    other still gets every token, and the silent one is let go (closed with 1013, "try again
+    later": a page would reconnect and resync) once it has left MAX_BACKLOG frames unread,
+    instead of the server buffering without end."""
+    import socket
+
+    from pipulate._chat.pages import MAX_BACKLOG
+    from tests.apps.test_chat_over_websocket import RawSocket
+
+    with ScriptedModelServer(lambda messages: ["x" * 20_000] * (MAX_BACKLOG + 500)) as model:
+        app = start(servers, model)
+        silent = RawSocket(app)
+        silent.connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        silent.send_at_once(json.dumps({"action": "hello"}))  # then it never reads again
+        try:
+            with connect(app) as reader:
+                started = time.monotonic()
+                reply = chat(reader, "a lot, please", stop_after=None, timeout=120)
+                assert len(reply.tokens) == MAX_BACKLOG + 500 and not reply.errors
+                assert time.monotonic() - started < scaled(60)
+        finally:
+            silent.close()
+    assert "stopped reading" in app.log()
