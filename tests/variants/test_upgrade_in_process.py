@@ -1,0 +1,185 @@
+"""`pipulate upgrade` in process, on a tiny template of its own (seconds, not minutes): the merge,
+its refusals, and each of the three signs of a conflict on its own (git's unmerged list,
+conflict markers, a rejected hunk). test_upgrade.py runs the command on the real template."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipulate._variant_upgrade import _conflicts, _status, upgrade
+from pipulate._variants import ANSWERS_FILE, VariantError
+
+from .support import git
+
+ANSWERS_TEMPLATE = "{{ _copier_conf.answers_file }}.jinja"
+
+
+@pytest.fixture
+def template(tools, tmp_path):
+    """A copier template in a git repository, tagged v1: a README naming the project, and notes."""
+    folder = tmp_path / "template"
+    folder.mkdir()
+    (folder / "copier.yml").write_text("name:\n  type: str\n  default: Acme\n")
+    (folder / ANSWERS_TEMPLATE).write_text("{{ _copier_answers|to_nice_yaml -}}\n")
+    (folder / "README.md.jinja").write_text("# {{ name }}\n\nline one\nline two\nline three\n")
+    (folder / "notes.txt").write_text("first note\nsecond note\n")
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "v1")
+    git(folder, "tag", "v1")
+    return folder
+
+
+@pytest.fixture
+def project(template, tmp_path):
+    from copier import run_copy
+
+    folder = tmp_path / "acme"
+    run_copy(str(template), folder, vcs_ref="v1", defaults=True, quiet=True)
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "made from v1")
+    return folder
+
+
+def release(template, tag: str, path: str, old: str, new: str) -> None:
+    file = template / path
+    file.write_text(file.read_text().replace(old, new, 1))
+    git(template, "commit", "-q", "-am", tag)
+    git(template, "tag", tag)
+
+
+def commit_edit(project, path: str, old: str, new: str) -> None:
+    file = project / path
+    assert old in file.read_text()
+    file.write_text(file.read_text().replace(old, new, 1))
+    git(project, "commit", "-q", "-am", f"edit {path}")
+
+
+def unmerged(project) -> list[str]:
+    return [p for p in git(project, "diff", "--name-only", "--diff-filter=U").splitlines() if p]
+
+
+# --- the merge ---------------------------------------------------------------------------------------
+
+
+def test_an_untouched_file_takes_the_change_cleanly(template, project):
+    release(template, "v2", "notes.txt", "second note", "second note, revised")
+    result = upgrade(project)
+    assert (result.old_version, result.new_version) == ("v1", "v2")
+    assert result.changed == [ANSWERS_FILE, "notes.txt"]
+    assert result.conflicts == []
+    assert (project / "notes.txt").read_text() == "first note\nsecond note, revised\n"
+    assert result.notes == []
+
+
+def test_a_line_changed_on_both_sides_is_a_conflict_that_keeps_both(template, project):
+    release(template, "v2", "README.md.jinja", "line two", "line two, the template's")
+    commit_edit(project, "README.md", "line two", "line two, mine")
+    result = upgrade(project)
+    assert result.conflicts == ["README.md"]
+    text = (project / "README.md").read_text()
+    assert "line two, mine" in text and "line two, the template's" in text and "<<<<<<< " in text
+    assert unmerged(project) == ["README.md"]  # copier marked it so, as well
+
+
+def test_nothing_to_do_changes_nothing(project):
+    result = upgrade(project)
+    assert (result.old_version, result.new_version, result.changed, result.conflicts) == ("v1", "v1", [], [])
+
+
+def test_a_moved_template_is_recorded_and_committed_first(template, project, tmp_path):
+    release(template, "v2", "notes.txt", "first note", "first note, revised")
+    moved = tmp_path / "moved"
+    template.rename(moved)
+    result = upgrade(project, str(moved))
+    assert result.notes == [f"the template now comes from {moved} (recorded in {ANSWERS_FILE}, committed)"]
+    assert result.conflicts == [] and "notes.txt" in result.changed
+    assert git(project, "log", "-1", "--format=%s").strip() == f"Template source: {moved}"
+    assert f"_src_path: {moved}\n" in (project / ANSWERS_FILE).read_text()
+
+
+def test_a_failed_upgrade_takes_back_the_recorded_source(template, project, tmp_path):
+    head = git(project, "rev-parse", "HEAD")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "copier.yml").write_text("name:\n  type: str\n")
+    git(other, "init", "-q", "-b", "main")
+    git(other, "add", "-A")
+    git(other, "commit", "-q", "-m", "no v1 here")
+    git(other, "tag", "v9")
+    with pytest.raises(VariantError, match="cannot upgrade") as failed:
+        upgrade(project, str(other))
+    assert failed.value.code == 1
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "status", "--porcelain") == ""
+
+
+# --- refusals ----------------------------------------------------------------------------------------
+
+
+def test_a_dirty_tree_is_refused_and_named(project):
+    (project / "notes.txt").write_text("uncommitted\n")
+    (project / "new.txt").write_text("untracked\n")
+    with pytest.raises(VariantError) as refused:
+        upgrade(project)
+    assert refused.value.code == 1
+    assert "has uncommitted changes (2 files, e.g. new.txt)" in str(refused.value)
+    (project / "new.txt").unlink()
+    with pytest.raises(VariantError, match=r"\(1 file, e\.g\. notes\.txt\)"):
+        upgrade(project)
+
+
+def test_folders_that_are_not_variants_are_refused(project, tmp_path):
+    with pytest.raises(VariantError, match="is not a folder") as missing:
+        upgrade(tmp_path / "missing")
+    assert missing.value.code == 2
+    with pytest.raises(VariantError, match="was not made by pipulate new"):
+        upgrade(tmp_path)
+    subfolder = project / "sub"
+    subfolder.mkdir()
+    (subfolder / ANSWERS_FILE).write_text((project / ANSWERS_FILE).read_text())
+    with pytest.raises(VariantError, match="not the top of a git repository"):
+        upgrade(subfolder)
+
+
+# --- the signs of a conflict, each on its own ----------------------------------------------------------
+
+
+def test_conflict_markers_alone_make_a_conflict(project):
+    (project / "notes.txt").write_text("<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n")
+    (project / "README.md").write_text("# Acme\n\ntalks about <<<<<<< markers mid-line\n")
+    assert unmerged(project) == []  # git knows of no conflict here
+    assert _conflicts(project, _status(project)) == ["notes.txt"]
+
+
+def test_gits_unmerged_list_alone_makes_a_conflict(project):
+    """A modify/delete conflict: git lists the path as unmerged, the file has no markers."""
+    git(project, "checkout", "-q", "-b", "theirs")
+    git(project, "rm", "-q", "notes.txt")
+    git(project, "commit", "-q", "-m", "delete notes")
+    git(project, "checkout", "-q", "main")
+    commit_edit(project, "notes.txt", "first note", "first note, edited")
+    merge = git_merge_failing(project, "theirs")
+    assert "CONFLICT (modify/delete)" in merge
+    assert "<<<<<<<" not in (project / "notes.txt").read_text()
+    assert unmerged(project) == ["notes.txt"]
+    assert _conflicts(project, _status(project)) == ["notes.txt"]
+
+
+def test_a_rejected_hunk_is_a_conflict(project):
+    (project / "notes.txt.rej").write_text("diff a/notes.txt b/notes.txt\t(rejected hunks)\n@@ -1 +1 @@\n-a\n+b\n")
+    (project / "notes.txt").write_text("first note\nsecond note\nthird note\n")  # changed, no conflict
+    (project / "README.md").unlink()  # deleted: not a conflict either
+    assert _status(project) == ["README.md", "notes.txt", "notes.txt.rej"]
+    assert _conflicts(project, _status(project)) == ["notes.txt.rej"]
+
+
+def git_merge_failing(folder, branch: str) -> str:
+    import subprocess
+
+    from .support import IDENTITY
+
+    result = subprocess.run(["git", *IDENTITY, "merge", branch], cwd=folder, capture_output=True, text=True)
+    assert result.returncode != 0, result.stdout
+    return result.stdout + result.stderr
