@@ -90,3 +90,39 @@ def test_the_system_prompt_counts_against_the_budget(tmp_path):
     history.add(1, "assistant", "r" * 396)  # 100 tokens
     assert len(history.for_model(1, "short", budget_tokens=202)) == 3  # 2 + 100 + 100 fit
     assert len(history.for_model(1, "p" * 40, budget_tokens=202)) == 2  # 11 + 100: the older one is cut
+
+
+def test_add_returns_the_stored_message(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    first = history.add(1, "user", "hello")
+    second = history.add(1, "assistant", "hi", status="stopped")
+    assert (first.role, first.content, first.status) == ("user", "hello", "complete")
+    assert second.id > first.id
+    assert history.recent(1) == [first, second]
+
+
+def test_recent_keeps_the_newest_200_by_default_oldest_first(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    for number in range(205):
+        history.add(1, "user", f"m{number}")
+    shown = history.recent(1)
+    assert [m.content for m in shown] == [f"m{number}" for number in range(5, 205)]
+    assert len(history.recent(1, limit=3)) == 3
+
+
+def test_the_model_sees_at_most_the_newest_500_messages(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    for number in range(502):
+        history.add(1, "user", f"m{number}")
+    messages = history.for_model(1, "s", budget_tokens=1_000_000)
+    assert len(messages) == 501 and messages[1]["content"] == "m2"
+
+
+def test_a_message_that_fits_the_budget_exactly_is_kept(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    history.add(1, "user", "a" * 36)  # 10 tokens
+    history.add(1, "user", "b" * 36)  # 10 tokens
+    history.add(1, "user", "c" * 36)  # 10 tokens
+    # 1 for the system prompt, then 10 + 10 + 10: exactly 31.
+    assert [m["content"][0] for m in history.for_model(1, "s", budget_tokens=31)] == ["s", "a", "b", "c"]
+    assert [m["content"][0] for m in history.for_model(1, "s", budget_tokens=30)] == ["s", "b", "c"]
