@@ -130,7 +130,8 @@ def test_the_page_profile_wins_over_the_stored_selection(profiles, shown):
 
 
 def test_select_without_a_page_leaves_no_page_profile(profiles):
-    first, second = profiles.create("First"), profiles.create("Second")
+    profiles.create("First")
+    second = profiles.create("Second")
     assert profiles.select(second.id) == second
     assert page_profile_id.get() is None
     assert profiles._store[SELECTED_PROFILE_KEY] == second.id
@@ -140,7 +141,8 @@ def test_select_without_a_page_leaves_no_page_profile(profiles):
 
 
 def test_a_page_showing_a_deleted_profile_is_out_of_date(profiles, shown):
-    first, second = profiles.create("First"), profiles.create("Second")
+    profiles.create("First")
+    second = profiles.create("Second")
     profiles.delete(second.id)
     shown(second.id)
     with pytest.raises(PageOutOfDate) as stale:
