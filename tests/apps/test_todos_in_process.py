@@ -100,6 +100,9 @@ def test_every_control_of_an_item_is_answered(client):
                                 ("post", f"/todos/{todo_id}/toggle")]
     assert "editing" in client.get(f"/todos/{todo_id}/edit", headers=HTMX).text
     assert "todo done" in client.post(f"/todos/{todo_id}/toggle", headers=HTMX).text
+    assert 'class="todo done"' in client.get(f"/todos/{todo_id}", headers=HTMX).text  # read back done
+    assert 'class="todo"' in client.post(f"/todos/{todo_id}/toggle", headers=HTMX).text  # and undone again
+    client.post(f"/todos/{todo_id}/toggle", headers=HTMX)
     assert client.put(f"/todos/{todo_id}", data={"title": "Water them"}, headers=HTMX).status_code == 200
     assert "Water them" in client.get(f"/todos/{todo_id}", headers=HTMX).text
     assert client.delete(f"/todos/{todo_id}", headers=HTMX).status_code == 200
