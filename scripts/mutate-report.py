@@ -21,20 +21,65 @@ EQUIVALENT_FILE = Path("scripts/mutate-equivalent.txt")
 CAUGHT = ("killed", "timeout")  # a mutant that makes a test hang was caught too
 
 
-def equivalents() -> dict[str, str]:
-    """mutant name -> why it is equivalent, from lines `NAME  reason` (# starts a comment)."""
-    listed = {}
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|CONFLICT|VALUES)\b", re.I)
+CODEC = re.compile(r"[\"'](utf-8|utf-16|latin-1)[\"']", re.I)
+
+
+def changed_lines(diff: str) -> tuple[list[str], list[str]]:
+    lines = diff.splitlines()
+    return ([line[1:] for line in lines if line.startswith("-") and not line.startswith("---")],
+            [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")])
+
+
+def case_only(diff: str) -> tuple[str, str] | None:
+    """The one line a mutant changed, before and after, when only letter case changed."""
+    before, after = changed_lines(diff)
+    if len(before) == len(after) == 1 and before != after and before[0].lower() == after[0].lower():
+        return before[0], after[0]
+    return None
+
+
+# Rules: a kind of mutant that cannot change what the program does, named in the equivalents file.
+def rule_sql_case(diff: str) -> bool:
+    """Only the case of SQL changed, and no quoted SQL value with it: SQLite reads keywords,
+    table, column and pragma names without regard to case."""
+    lines = case_only(diff)
+    return bool(lines and SQL.search(lines[0]) and re.findall(r"'[^']*'", lines[0]) == re.findall(r"'[^']*'", lines[1]))
+
+
+def rule_codec_case(diff: str) -> bool:
+    """Only the case of a codec name changed: Python looks codecs up without regard to case."""
+    lines = case_only(diff)
+    return bool(lines and CODEC.search(lines[0]) and CODEC.sub("", lines[0]) == CODEC.sub("", lines[1]))
+
+
+RULES = {"sql-case": rule_sql_case, "codec-case": rule_codec_case}
+
+
+def equivalents() -> tuple[dict[str, str], dict[str, str]]:
+    """(mutant name -> why, rule name -> why) from lines `NAME  reason` and `rule:RULE  reason`."""
+    listed, rules = {}, {}
     for line in EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines():
-        line = line.split(" #", 1)[0].strip() if not line.startswith("#") else ""
-        if line:
-            name, _, reason = line.partition(" ")
-            listed[name] = reason.strip()
-    return listed
+        if line.strip() and not line.startswith("#"):
+            name, _, reason = line.strip().partition(" ")
+            if name.startswith("rule:"):
+                assert name[5:] in RULES, f"{EQUIVALENT_FILE}: no rule {name[5:]!r} (known: {', '.join(RULES)})"
+                rules[name[5:]] = reason.strip()
+            else:
+                listed[name] = reason.strip()
+    return listed, rules
+
+
+def diff_of(name: str, path: str) -> str:
+    try:
+        return re.sub(r"^(---|\+\+\+) .*\n", "", get_diff_for_mutant(name, path=path), flags=re.M)
+    except Exception as error:  # a diff is a convenience; the name is what matters
+        return f"  (no diff: {error})"
 
 
 def main() -> int:
     config()  # reads [tool.mutmut] from pyproject.toml
-    listed = equivalents()
+    listed, rules = equivalents()
     rows, survivors, totals = [], [], Counter()
     for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
@@ -61,12 +106,28 @@ def main() -> int:
         print(f"{path:40} {score(counts)}   {missed}")
     print(f"{'overall':40} {score(totals)}")
 
-    unexplained = [survivor for survivor in survivors if survivor[1] not in listed]
-    explained = [survivor for survivor in survivors if survivor[1] in listed]
-    if explained:
-        print(f"\n{len(explained)} equivalent (listed in {EQUIVALENT_FILE}):")
-        for _, name, _ in explained:
+    by_rule, unexplained, explained = Counter(), [], []
+    for path, name, status in survivors:
+        if name in listed:
+            explained.append(name)
+            continue
+        diff = diff_of(name, path)
+        rule = next((rule for rule in rules if RULES[rule](diff)), None) if status == "survived" else None
+        if rule:
+            by_rule[rule] += 1
+        else:
+            unexplained.append((name, status, diff))
+    if explained or by_rule:
+        print(f"\n{len(explained) + sum(by_rule.values())} equivalent (scripts/mutate-equivalent.txt):")
+        for rule, count in sorted(by_rule.items()):
+            print(f"  {count} by the rule {rule}: {rules[rule]}")
+        for name in explained:
             print(f"  {name}: {listed[name]}")
+    total, equivalent = sum(totals.values()), len(explained) + sum(by_rule.values())
+    caught = sum(totals[status] for status in CAUGHT)
+    print(f"\nscore: {caught}/{total} = {100 * caught / total:.1f}% of all mutants; "
+          f"{caught}/{total - equivalent} = {100 * caught / max(total - equivalent, 1):.1f}% of those that can be caught; "
+          f"{len(unexplained)} unexplained")
     stale = sorted(set(listed) - {name for _, name, _ in survivors})
     if stale:
         print(f"\n{len(stale)} listed in {EQUIVALENT_FILE} but not surviving now (the code moved: re-check):")
@@ -74,12 +135,9 @@ def main() -> int:
             print(f"  {name}")
     if unexplained:
         print(f"\n{len(unexplained)} surviving, not explained (write a test, or list it as equivalent):")
-        for path, name, status in unexplained:
+        for name, status, diff in unexplained:
             print(f"\n# {name} ({status})")
-            try:
-                print(re.sub(r"^(---|\+\+\+) .*\n", "", get_diff_for_mutant(name, path=path), flags=re.M))
-            except Exception as error:  # a diff is a convenience; the name is what matters
-                print(f"  (no diff: {error})")
+            print(diff)
     return 0
 
 
