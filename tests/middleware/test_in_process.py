@@ -135,9 +135,18 @@ def test_the_apps_own_origin_over_http_or_https(origin, status):
         assert answer.body == b"Refused: the request comes from another site."
 
 
-def test_a_foreign_websocket_is_closed_before_it_is_accepted():
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Host", "127.0.0.1:5001"), ("Origin", "http://evil.example")],
+        [("Host", "evil.example")],
+        [("Host", "127.0.0.1:5001"), ("Host", "127.0.0.1:5001")],
+    ],
+    ids=["foreign-origin", "foreign-host", "two-hosts"],
+)
+def test_a_refused_websocket_is_closed_before_it_is_accepted(headers):
     recorder = Recorder()
-    scope = {**http_scope({"Host": "127.0.0.1:5001", "Origin": "http://evil.example"}), "type": "websocket"}
+    scope = {**http_scope(headers), "type": "websocket"}
     incoming = [{"type": "websocket.connect"}]
     sent = []
 

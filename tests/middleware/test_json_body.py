@@ -63,8 +63,25 @@ def test_a_client_that_leaves_mid_body_gets_no_answer_and_the_app_is_not_called(
 def test_refusals_say_why_and_hand_nothing_on(body, message):
     recorder, answer = checked(JSON, [body])
     assert answer.status == 400
-    assert message in answer.body.decode()
+    assert f"<p>{message}</p>" in answer.body.decode()
     assert recorder.scopes == []
+
+
+def test_a_request_message_without_a_body_key_is_an_empty_chunk():
+    """ASGI lets a server leave out `body` (it defaults to b"")."""
+    recorder = Recorder()
+    incoming = [{"type": "http.request", "body": b'{"a":', "more_body": True},
+                {"type": "http.request", "more_body": True}, {"type": "http.request", "body": b" 1}"}]
+    sent = []
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(JSONBodyCheckMiddleware(recorder)(http_scope(JSON), receive, send))
+    assert recorder.body == b'{"a": 1}'
 
 
 def test_the_refusal_goes_to_the_message_area_for_htmx():
