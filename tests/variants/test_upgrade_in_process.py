@@ -4,10 +4,12 @@ conflict markers, a rejected hunk). test_upgrade.py runs the command on the real
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from pipulate._variant_upgrade import _conflicts, _status, upgrade
-from pipulate._variants import ANSWERS_FILE, VariantError
+from pipulate._variants import ANSWERS_FILE, VariantError, read_answers
 
 from .support import git
 
@@ -66,6 +68,7 @@ def unmerged(project) -> list[str]:
 def test_an_untouched_file_takes_the_change_cleanly(template, project):
     release(template, "v2", "notes.txt", "second note", "second note, revised")
     result = upgrade(project)
+    assert result.directory == project
     assert (result.old_version, result.new_version) == ("v1", "v2")
     assert result.changed == [ANSWERS_FILE, "notes.txt"]
     assert result.conflicts == []
@@ -90,13 +93,53 @@ def test_nothing_to_do_changes_nothing(project):
 
 def test_a_moved_template_is_recorded_and_committed_first(template, project, tmp_path):
     release(template, "v2", "notes.txt", "first note", "first note, revised")
-    moved = tmp_path / "moved"
+    moved = tmp_path / ("a folder name with spaces, long enough that a YAML writer would wrap the line " * 2).strip()
     template.rename(moved)
     result = upgrade(project, str(moved))
     assert result.notes == [f"the template now comes from {moved} (recorded in {ANSWERS_FILE}, committed)"]
     assert result.conflicts == [] and "notes.txt" in result.changed
     assert git(project, "log", "-1", "--format=%s").strip() == f"Template source: {moved}"
-    assert f"_src_path: {moved}\n" in (project / ANSWERS_FILE).read_text()
+    # What pipulate committed (copier then rewrites the file in its own style): the line replaced, whole.
+    committed = git(project, "show", f"HEAD:{ANSWERS_FILE}").splitlines()
+    assert [line for line in committed if line.startswith("_src_path:")] == [f"_src_path: {moved}"]
+    assert read_answers(project)["_src_path"] == str(moved)
+
+
+def test_the_same_template_again_records_nothing(template, project):
+    release(template, "v2", "notes.txt", "first note", "first note, revised")
+    commits = git(project, "rev-list", "--count", "HEAD")
+    result = upgrade(project, str(template))
+    assert result.notes == [] and "notes.txt" in result.changed
+    assert git(project, "rev-list", "--count", "HEAD") == commits
+
+
+def test_an_answers_file_without_a_source_gets_one(template, project):
+    answers = project / ANSWERS_FILE
+    answers.write_text("".join(line for line in answers.read_text().splitlines(keepends=True) if not line.startswith("_src_path:")))
+    git(project, "commit", "-q", "-am", "no source")
+    release(template, "v2", "notes.txt", "first note", "first note, revised")
+    upgrade(project, str(template))
+    assert f"_src_path: {template}\n" in answers.read_text()
+
+
+def test_the_source_commit_uses_the_projects_own_identity_or_a_stand_in(template, project, tmp_path, monkeypatch):
+    """No global git identity (a fresh machine, CI): the project's own, else a stand-in."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    release(template, "v2", "notes.txt", "first note", "first note, revised")
+    moved = tmp_path / "moved"
+    template.rename(moved)
+    upgrade(project, str(moved))  # commits with a stand-in author
+    assert git(project, "log", "-1", "--format=%s").strip() == f"Template source: {moved}"
+
+    git(project, "reset", "-q", "--hard", "HEAD~1")
+    subprocess.run(["git", "config", "user.name", "Project Owner"], cwd=project, check=True)
+    subprocess.run(["git", "config", "user.email", "owner@example.test"], cwd=project, check=True)
+    upgrade(project, str(moved.parent / "moved"))
+    assert git(project, "log", "-1", "--format=%an <%ae>").strip() == "Project Owner <owner@example.test>"
 
 
 def test_a_failed_upgrade_takes_back_the_recorded_source(template, project, tmp_path):
@@ -115,6 +158,29 @@ def test_a_failed_upgrade_takes_back_the_recorded_source(template, project, tmp_
     assert git(project, "status", "--porcelain") == ""
 
 
+def test_a_failed_upgrade_without_a_new_source_keeps_every_commit(template, project, tmp_path):
+    commit_edit(project, "notes.txt", "first note", "my own first note")
+    head = git(project, "rev-parse", "HEAD")
+    template.rename(tmp_path / "gone")  # the recorded source is not there any more
+    with pytest.raises(VariantError) as failed:
+        upgrade(project)
+    assert str(failed.value).startswith(f"cannot upgrade {project}: ")
+    assert str(failed.value) != f"cannot upgrade {project}: None"
+    assert git(project, "rev-parse", "HEAD") == head
+    assert "my own first note" in (project / "notes.txt").read_text()
+
+
+def test_a_template_may_not_run_commands(template, project):
+    """copier runs a template's tasks only when told it is safe: an upgrade never does."""
+    (template / "copier.yml").write_text("name:\n  type: str\n  default: Acme\n_tasks:\n  - touch ran-a-task\n")
+    git(template, "commit", "-q", "-am", "v2 with a task")
+    git(template, "tag", "v2")
+    with pytest.raises(VariantError, match="cannot upgrade"):
+        upgrade(project)
+    assert not (project / "ran-a-task").exists()
+    assert git(project, "status", "--porcelain") == ""
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 
 
@@ -128,6 +194,23 @@ def test_a_dirty_tree_is_refused_and_named(project):
     (project / "new.txt").unlink()
     with pytest.raises(VariantError, match=r"\(1 file, e\.g\. notes\.txt\)"):
         upgrade(project)
+
+
+def test_an_untracked_file_in_a_new_folder_is_named_itself(project):
+    (project / "drafts").mkdir()
+    (project / "drafts" / "idea.txt").write_text("untracked\n")
+    with pytest.raises(VariantError, match=r"\(1 file, e\.g\. drafts/idea\.txt\)"):
+        upgrade(project)
+
+
+def test_status_lists_short_names_and_renames_once(project):
+    (project / "a").write_text("one letter\n")
+    git(project, "add", "a")
+    git(project, "commit", "-q", "-m", "a")
+    git(project, "mv", "README.md", "READ.md")  # a staged rename: new name, then the old one
+    (project / "a").write_text("changed\n")
+    (project / "z.txt").write_text("new\n")
+    assert _status(project) == ["READ.md", "a", "z.txt"]
 
 
 def test_folders_that_are_not_variants_are_refused(project, tmp_path):
