@@ -18,7 +18,9 @@ from mutmut.stats import status_by_exit_code
 from mutmut.utils.file_utils import walk_mutatable_files
 
 EQUIVALENT_FILE = Path("scripts/mutate-equivalent.txt")
-CAUGHT = ("killed", "timeout")  # a mutant that makes a test hang was caught too
+# A mutant that makes a test hang (timeout) or crash (mutmut reports a process it had to kill, as
+# an endless loop is after its CPU limit, as "segfault") was caught too.
+CAUGHT = ("killed", "timeout", "segfault")
 
 
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|CONFLICT|VALUES)\b", re.I)
