@@ -176,3 +176,19 @@ def test_the_chat_knows_which_run_the_page_shows(servers, tmp_path):
         system = model.received[-1]["messages"][0]["content"]
         assert "Chain" in system and key in system and "Picks words, joins them, shouts them." in system
         assert "The current step is “Shout”" in system and "Join them: alpha beta" in system
+
+
+def test_a_failed_job_shows_its_error_in_the_card_with_retry(servers, tmp_path):
+    """hello's second step asks a model server that is not there: a sentence and Retry, no 500."""
+    from tests.support.server import free_port
+
+    app = servers("--llm-url", f"http://127.0.0.1:{free_port()}")
+    with app.client() as client:
+        key = new_run(client, "hello")
+        submit(client, "hello", key, "greeting", name="Ada")
+        html = wait_for_state(client, "hello", key, "poem", ("failed",), timeout=30)
+        assert "No model server answers at http://127.0.0.1:" in html and "Retry" in html
+        assert "Ahoy" not in html and "Hi, Ada!" in html  # the earlier result is intact
+        retried = client.post(f"/hello/runs/{key}/steps/poem/retry", headers=HTMX)
+        assert retried.status_code == 200 and step_states(retried.text)["poem"] in ("running", "failed")
+    assert "Traceback" not in app.log()
