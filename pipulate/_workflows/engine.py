@@ -289,10 +289,10 @@ class Engine:
             if field.kind != "upload" or upload is None or isinstance(upload, Upload):
                 continue
             folder = self.run_dir(run.key) / "uploads"
-            safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in (upload.filename or "file"))[-80:]
-            target = folder / f"{spec.id}-{field.name}-{safe}"
+            name = _base_name(upload.filename)
+            target = folder / f"{spec.id}-{field.name}-{name}"
             size = await asyncio.to_thread(_save_upload, upload.file, target, field.max_length)
-            values[field.name] = Upload(upload.filename or "file", target, size, upload.content_type or "")
+            values[field.name] = Upload(name, target, size, upload.content_type or "")
         return values
 
     def _copy_upload(self, source_key: str, target_key: str, name: str) -> None:
@@ -304,6 +304,14 @@ class Engine:
     def _changed(self, run_key: str) -> None:
         if self.on_change is not None:
             self.on_change(run_key)
+
+
+def _base_name(filename: str | None) -> str:
+    """The file's own name, without any folder a browser (or a crafted form) put before it, in
+    characters safe on every file system."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).lstrip(".")[-80:]
+    return name or "file"
 
 
 def _save_upload(source, target: Path, limit: int) -> int:
