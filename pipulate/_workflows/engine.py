@@ -123,7 +123,7 @@ class Engine:
             run = self._fresh(run)
             spec = self.spec(run.workflow, step)
             view = self.view(run)
-            self._refuse_change(view, spec)
+            self.check_changeable(view, spec)
             values = parse_fields(spec.fields, raw)  # FieldError (422): nothing stored
             values = await self._keep_uploads(run, spec, values)
             row = view.row(spec.id)
@@ -220,7 +220,7 @@ class Engine:
             run = self._fresh(run)
             spec = self.spec(run.workflow, step)
             view = self.view(run)
-            self._refuse_change(view, spec)
+            self.check_changeable(view, spec)
             row = view.row(spec.id)
             if row.status not in (FAILED, CANCELLED, STALE):
                 raise Conflict("Only a step that failed, was cancelled or is stale can be run again.")
@@ -268,7 +268,8 @@ class Engine:
     def _fresh(self, run: RunRow) -> RunRow:
         return self.store.run(run.key, run.profile_id, run.workflow)
 
-    def _refuse_change(self, view: RunView, spec: StepSpec) -> None:
+    def check_changeable(self, view: RunView, spec: StepSpec) -> None:
+        """A Conflict (409) saying why `spec` cannot change now, or nothing."""
         if view.run.finalized:
             raise Conflict("This run is finalized: unfinalize it to change anything.")
         if view.row(spec.id).status == RUNNING:
