@@ -4,7 +4,8 @@
     python nix/pypi-sources.py fastcore   # only these
 
 For each package the flake builds itself (at the version written in python-overrides.json, which
-must equal the pin in pyproject.toml), pip downloads the source archive from PyPI (never a wheel),
+must equal the pin in pyproject.toml; an entry pyproject.toml does not pin says why it is there),
+pip downloads the source archive from PyPI (never a wheel),
 and this writes back its URL, `sha256-...` hash and the Requires-Dist lines of its PKG-INFO. The
 hand-written fields (build-system, dependencies, relaxDeps, patches) are kept; the tests in
 tests/nix compare `dependencies` with `requires`, so a new requirement cannot be missed.

@@ -2,8 +2,9 @@
 #
 # A requirement ("uvicorn[standard]>=0.30") becomes packages in two steps:
 # - its name: a package this flake builds itself from PyPI (python-overrides.json: the
-#   version-sensitive ones, at exactly pyproject.toml's pins), else the nixpkgs python3.pkgs
-#   attribute python-packages.json names for it;
+#   version-sensitive ones, at exactly pyproject.toml's pins, and what those need that nixpkgs
+#   at the pin cannot provide), else the nixpkgs python3.pkgs attribute python-packages.json
+#   names for it;
 # - each of its extras: the packages that extra brings (python-packages.json "extras"). An extra
 #   with no entry stops evaluation, so none is ever dropped silently.
 # A name with no entry stops evaluation with a message naming it.
@@ -75,6 +76,17 @@ let
           "from packaging.version import parse as parse_version"
       '';
     };
+    # pyproject.toml pins its build tools exactly (croniter: hatchling==1.30.1, packaging==26.2...),
+    # which nixpkgs' build checks: keep the names, build with nixpkgs' versions.
+    unpinned-build-system = {
+      postPatch = ''
+        sed -i -E '/^\[build-system\]/,/^\[/ s/"([A-Za-z0-9._-]+)==[^"]*"/"\1"/' pyproject.toml
+        if sed -n '/^\[build-system\]/,/^\[/p' pyproject.toml | grep -q '=='; then
+          echo "unpinned-build-system: pyproject.toml still pins a build requirement" >&2
+          exit 1
+        fi
+      '';
+    };
     # llama.cpp is vendored in the sdist: build it portable (no -march=native), without git.
     llama-cpp = {
       nativeBuildInputs = [
@@ -88,7 +100,8 @@ let
   };
 
   # The version-sensitive packages, built at exactly their pyproject.toml versions from PyPI's
-  # source archives. Nothing of nixpkgs depends on them, so they replace nothing there.
+  # source archives (and croniter, which dbos needs newer than nixpkgs has). Nothing of nixpkgs
+  # that the environments hold depends on them, so they replace nothing there.
   ours = builtins.mapAttrs (
     name: entry:
     ps.buildPythonPackage (

@@ -26,6 +26,16 @@ _EXPORTS = {
     "Profile": "._profiles",
     "Profiles": "._profiles",
     "Store": "._store",
+    # Workflows
+    "Workflow": "._workflows.plugin",
+    "step": "._workflows.definition",
+    "Field": "._workflows.fields",
+    "URL": "._workflows.fields",
+    "Upload": "._workflows.fields",
+    "Job": "._workflows.job",
+    "JobCancelled": "._workflows.job",
+    "LLM": "._workflows.llm",
+    "workflows": "._workflows.notebook",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

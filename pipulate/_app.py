@@ -10,7 +10,7 @@ import asyncio
 import logging
 import secrets
 
-from fasthtml.common import FastHTML, Title
+from fasthtml.common import FastHTML
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -36,7 +36,6 @@ from ._profiles import Profiles
 from ._store import Store
 from ._ui import STATIC_DIR
 from ._ui.errors import exception_handlers
-from ._ui.layout import app_menu, page, page_title
 
 log = logging.getLogger("pipulate")
 
@@ -45,7 +44,10 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     """Build the app. `plugins` replaces discovery (tests and embedding); by default every
     built-in, plugin-folder and entry-point plugin is loaded."""
     settings = settings or load_settings()
-    plugin_classes = discover_plugins(settings.plugin_dirs) if plugins is None else plugins
+    load_errors: list[PluginError] = []  # a plugin that fails to import is named; the rest start
+    plugin_classes = discover_plugins(settings.plugin_dirs, load_errors) if plugins is None else plugins
+    for failure in load_errors:
+        log.error("%s", failure)
 
     plugin_tables = [table for cls in plugin_classes for table in cls.tables]
     taken = {table.name for table in CORE_TABLES} & {table.name for table in plugin_tables}
@@ -57,15 +59,21 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     profiles = Profiles(db, store)
     pages = Pages()
     chat = Chat(pages, ChatHistory(db), profiles)
-    core = Core(settings=settings, db=db, store=store, profiles=profiles, chat=chat, pages=pages)
+    core = Core(settings=settings, db=db, store=store, profiles=profiles, chat=chat, pages=pages,
+                plugin_errors=[str(failure) for failure in load_errors])
     profiles.on_delete(chat.history.clear)
 
     async def on_startup():
         chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
+        _quiet_client_faults()
+        if core.workflows is not None:
+            await core.workflows.start()  # resumes jobs that were running, in the background
 
     async def on_shutdown():
         for plugin in core.plugins.values():
             await plugin.shutdown()
+        if core.workflows is not None:
+            await core.workflows.stop()
         db.close()
 
     app = FastHTML(
@@ -111,6 +119,11 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
             app.route(f"/{plugin.name}", methods=["GET"], name=f"{plugin.name}.open")(_opener(core, plugin))
     if not core.menu:
         raise PluginError("no app to show: every plugin has in_menu = False")
+    workflow_classes = [cls for cls in plugin_classes if getattr(cls, "step_specs", None)]
+    if workflow_classes:
+        from ._workflows.service import WorkflowService
+
+        core.workflows = WorkflowService(core, workflow_classes)
 
     @app.get("/")
     async def home(request):
@@ -133,11 +146,7 @@ async def show_app(core: Core, plugin: Plugin, request):
         # Remembered only when the app's own page asked: a foreign page's <img src=/tasks> also
         # sends a GET, and a GET must not change what the app opens with.
         core.open_app(plugin)
-    panel = await plugin.render(request)
-    is_htmx = "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
-    if is_htmx:
-        return panel, app_menu(core, plugin.name, oob=True), Title(page_title(core, plugin))
-    return page(core, plugin, panel, asides=await core.asides(request), live=core.settings.live)
+    return await core.panel_response(plugin, request, await plugin.render(request))
 
 
 def _from_own_page(request) -> bool:
@@ -171,6 +180,25 @@ def _extra_allowed_hosts(settings: Settings) -> list[str]:
     if settings.host not in ("0.0.0.0", "::", ""):
         extra.append(settings.host)
     return extra
+
+
+class _ClientFault(logging.Filter):
+    """uvicorn logs a client's invalid WebSocket text (not UTF-8) with a traceback; it is the
+    client's fault and the socket is closed with 1007 as the protocol says: keep one line."""
+
+    MESSAGES = ("Invalid UTF-8 sequence received from client",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and any(text in record.getMessage() for text in self.MESSAGES):
+            record.exc_info, record.exc_text, record.levelno, record.levelname = None, None, logging.WARNING, "WARNING"
+        return True
+
+
+def _quiet_client_faults() -> None:
+    # Added once the server runs: uvicorn configures its loggers when it starts.
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _ClientFault) for f in logger.filters):
+        logger.addFilter(_ClientFault())
 
 
 def create_app_from_environment() -> FastHTML:

@@ -42,11 +42,18 @@ class Settings:
     live: bool = False
     # The chat's model server: empty means $OLLAMA_HOST, else http://127.0.0.1:11434.
     llm_url: str = ""
-    model: str = "llama3.2"  # the brand's default model
+    model: str = "llama3.2"  # the brand's default model (`model` in pipulate.toml), or the given one
+    # True when --model or PIPULATE_MODEL named the model: it answers for this run of the server,
+    # over one picked earlier in the page (which answers again once the server runs without it).
+    model_given: bool = False
     model_file: Path | None = None  # a GGUF file for the embedded backend (the local-llm extra)
     chat_context_tokens: int = 2048  # history sent to the model is trimmed to this budget
     llm_timeout: float = 120.0  # seconds to wait for the model's next token
     system_prompt: str = ""  # empty: a short default naming the app
+    # Background steps (jobs): where the job engine keeps them (empty: a SQLite file beside the
+    # app's database; a postgresql:// URL shares them with a team) and how many run at once.
+    jobs_database_url: str = ""
+    job_concurrency: int = 2
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -90,10 +97,13 @@ class Settings:
             "PIPULATE_LIVE": "1" if self.live else "0",
             "PIPULATE_LLM_URL": self.llm_url,
             "PIPULATE_MODEL": self.model,
+            "PIPULATE_MODEL_GIVEN": "1" if self.model_given else "0",
             "PIPULATE_MODEL_FILE": str(self.model_file or ""),
             "PIPULATE_CHAT_CONTEXT_TOKENS": str(self.chat_context_tokens),
             "PIPULATE_LLM_TIMEOUT": str(self.llm_timeout),
             "PIPULATE_SYSTEM_PROMPT": self.system_prompt,
+            "PIPULATE_JOBS_DATABASE_URL": self.jobs_database_url,
+            "PIPULATE_JOB_CONCURRENCY": str(self.job_concurrency),
         }
 
 
@@ -103,6 +113,7 @@ def slugify(text: str) -> str:
 
 
 # name in pipulate.toml -> (environment variable, expected type)
+MODEL_GIVEN_VARIABLE = "PIPULATE_MODEL_GIVEN"  # not a setting of its own: see load_settings
 _FIELDS: dict[str, tuple[str, type]] = {
     "app_name": ("PIPULATE_APP_NAME", str),
     "page_title": ("PIPULATE_PAGE_TITLE", str),
@@ -122,6 +133,8 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "chat_context_tokens": ("PIPULATE_CHAT_CONTEXT_TOKENS", int),
     "llm_timeout": ("PIPULATE_LLM_TIMEOUT", float),
     "system_prompt": ("PIPULATE_SYSTEM_PROMPT", str),
+    "jobs_database_url": ("PIPULATE_JOBS_DATABASE_URL", str),
+    "job_concurrency": ("PIPULATE_JOB_CONCURRENCY", int),
 }
 
 
@@ -147,6 +160,15 @@ def load_settings(
             value = _from_environment(variable, environ[variable], kind)
             if value is not None:  # an empty path means "not set"
                 values[name] = value
+    # Whether the model was given for this run (--model, PIPULATE_MODEL) rather than the brand's
+    # default. `serve --live` hands every setting to its worker as PIPULATE_*, so it says which.
+    given = environ.get(MODEL_GIVEN_VARIABLE)
+    if given is not None:
+        values["model_given"] = _from_environment(MODEL_GIVEN_VARIABLE, given, bool)
+    else:
+        values["model_given"] = "PIPULATE_MODEL" in environ
+    if overrides.get("model") is not None:
+        values["model_given"] = True
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
@@ -261,5 +283,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("model must be 1 to 200 characters")
     if settings.llm_url and not re.match(r"^(https?://)?[\w.\-\[\]:]+(/.*)?$", settings.llm_url):
         raise ConfigError(f"llm_url must look like http://127.0.0.1:11434, not {settings.llm_url!r}")
+    url = settings.jobs_database_url
+    if url and not re.match(r"^(sqlite:///\S+|postgres(ql)?(\+psycopg)?://\S+)$", url):
+        raise ConfigError("jobs_database_url must be sqlite:///PATH or postgresql://USER@HOST/DB (the password is never shown)")
+    if not 1 <= settings.job_concurrency <= 64:
+        raise ConfigError(f"job_concurrency must be between 1 and 64, not {settings.job_concurrency}")
     if not settings.host or any(c.isspace() for c in settings.host):
         raise ConfigError(f"host must be an address or a host name, not {settings.host!r}")

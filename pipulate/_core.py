@@ -31,6 +31,8 @@ class Core:
     pages: Pages  # the open browser tabs (their WebSockets)
     plugins: dict[str, Plugin] = field(default_factory=dict)  # by name, in menu order
     socket_actions: dict = field(default_factory=dict)  # page-socket action -> handler
+    workflows: object = None  # the WorkflowService, when any workflow is installed
+    plugin_errors: list = field(default_factory=list)  # plugins that failed to load (shown in the page)
 
     @property
     def menu(self) -> list[Plugin]:
@@ -60,6 +62,18 @@ class Core:
         name = path.strip("/").split("/")[0]
         plugin = self.plugins.get(name)
         return plugin if plugin is not None and plugin.in_menu else self.current_app()
+
+    async def panel_response(self, plugin: Plugin, request, panel, title: str | None = None):
+        """`panel` as the app's panel: alone (with the menu's new state) for htmx, else in the
+        whole page. Plugins use it for pages of their own, like a workflow's run."""
+        from fasthtml.common import Title
+
+        from ._ui.layout import app_menu, page, page_title
+
+        is_htmx = "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
+        if is_htmx:
+            return panel, app_menu(self, plugin.name, oob=True), Title(title or page_title(self, plugin))
+        return page(self, plugin, panel, asides=await self.asides(request), live=self.settings.live, title=title)
 
     async def page_parts(self, request) -> tuple:
         """What redraws a page for the profile it now shows: the app's panel (for #app-panel),

@@ -46,6 +46,25 @@ CORE_TABLES = (
         defaults={"status": "complete"},
         indexes=(("profile_id", "id"),),
     ),
+    # The run store of every workflow (pipulate/_workflows/store.py reads and writes it): a row
+    # per run, keyed "<profile>-<workflow>-<NN>", and a row per step of a run.
+    Table(
+        "workflow_runs",
+        {"key": str, "profile_id": int, "workflow": str, "number": int, "finalized": bool,
+         "created_at": float, "updated_at": float},
+        primary_key="key",
+        defaults={"finalized": False},
+        indexes=(("profile_id", "workflow", "number"),),
+    ),
+    Table(
+        "workflow_steps",
+        {"id": str, "run_key": str, "step": str, "status": str, "inputs": str, "result": str, "result_kind": str,
+         "result_info": str, "result_digest": str, "inputs_digest": str, "code_digest": str, "error": str,
+         "job_id": str, "attempt": int, "progress_done": int, "progress_total": int, "progress_note": str,
+         "model": str, "prompt": str, "started_at": float, "finished_at": float, "updated_at": float},
+        defaults={"status": "pending", "attempt": 0},
+        indexes=(("run_key",), ("status",)),
+    ),
 )
 
 

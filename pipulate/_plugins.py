@@ -7,14 +7,14 @@ all ending in the same `register` call:
 2. modules in a plugins folder (`plugins/` next to `pipulate.toml`, or `plugin_dirs`);
 3. an installed package that declares an entry point in the group `pipulate.plugins`.
 
-    class Hello(Plugin):
-        name = "hello"              # its URL is /hello
-        label = "Hello"             # its menu entry
+    class Greeter(Plugin):
+        name = "greeter"            # its URL is /greeter
+        label = "Greeter"           # its menu entry
 
         async def render(self, request):
             return H2("Hello from a plugin")
 
-        @route.post("/greet")       # served at /hello/greet
+        @route.post("/greet")       # served at /greeter/greet
         async def greet(self, who: str):
             return P(f"Hello, {who}")   # FastHTML escapes it
 """
@@ -59,6 +59,9 @@ class Plugin:
 
     def __init__(self, core: "Core") -> None:
         self.core = core
+        # The declared tables, each also reachable by name as a fastlite table (MiniDataAPI):
+        # self.tables.todos.insert({...}), .update({...}), .delete(id), self.tables.todos(where=...).
+        self.tables = DeclaredTables(type(self).tables, core.db)
 
     @property
     def db(self):
@@ -80,11 +83,32 @@ class Plugin:
         """Something shown beside every app (the chat panel), or None."""
         return None
 
+    def chat_context(self, path: str) -> str | None:
+        """What the chat's model should know while a page shows `path` (a workflow's run), or None."""
+        return None
+
     def on_profile_deleted(self, profile_id: int) -> None:
         """Delete what this plugin keeps for `profile_id`; runs in the deleting transaction."""
 
     async def shutdown(self) -> None:
         """Release what the plugin holds (connections, models) when the server stops."""
+
+
+class DeclaredTables(tuple):
+    """A plugin's `Table` declarations, and its tables by name: `self.tables.notes` is the
+    fastlite table `notes` (insert, update, upsert, delete, `table(where=..., where_args=[...])`).
+    Pass `where_args` rather than formatting values into `where`; raw SQL stays possible
+    through `self.db.execute`."""
+
+    def __new__(cls, declarations, db):
+        tables = super().__new__(cls, declarations)
+        tables._db = db
+        return tables
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in {table.name for table in self}:
+            raise AttributeError(f"this plugin declares no table {name!r} (declared: {', '.join(t.name for t in self) or 'none'})")
+        return self._db.t[name]
 
 
 class _RouteDecorator:
@@ -155,26 +179,34 @@ def plugin_socket_actions(plugin: Plugin):
             yield action, getattr(plugin, attribute)
 
 
-def discover_plugins(plugin_dirs=()) -> list[type[Plugin]]:
-    """Every plugin class: built-ins, then plugin folders, then entry points, in menu order."""
+def discover_plugins(plugin_dirs=(), errors: list | None = None) -> list[type[Plugin]]:
+    """Every plugin class: built-ins, then plugin folders, then entry points, in menu order.
+
+    A plugin module that fails to import raises PluginError naming its file and line; given an
+    `errors` list, the failure is added to it instead and the other plugins still load (the
+    server logs each one as a line and shows it in the page)."""
     classes: list[type[Plugin]] = []
     built_in = importlib.import_module(BUILT_IN_PACKAGE)
     for path in sorted(Path(built_in.__file__).parent.glob("*.py")):
         if not path.name.startswith("_"):
             classes += plugins_in_module(importlib.import_module(f"{BUILT_IN_PACKAGE}.{path.stem}"))
     for folder in plugin_dirs:
-        classes += plugins_in_folder(Path(folder))
+        classes += plugins_in_folder(Path(folder), errors)
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry_point.load()
         except Exception as error:
-            raise PluginError(f"plugin entry point {entry_point.value!r} failed to load: {error}") from None
+            failure = PluginError(f"plugin entry point {entry_point.value!r} failed to load: {type(error).__name__}: {error}")
+            if errors is None:
+                raise failure from None
+            errors.append(failure)
+            continue
         classes += plugins_in_module(loaded) if isinstance(loaded, ModuleType) else [loaded]
     check_plugins(classes)
     return sorted(classes, key=lambda cls: (cls.menu_order, cls.name))
 
 
-def plugins_in_folder(folder: Path) -> list[type[Plugin]]:
+def plugins_in_folder(folder: Path, errors: list | None = None) -> list[type[Plugin]]:
     """Load each `*.py` of a folder (names starting with `_` are helpers and are skipped)."""
     if not folder.is_dir():
         return []
@@ -193,7 +225,11 @@ def plugins_in_folder(folder: Path) -> list[type[Plugin]]:
         except Exception as error:
             del sys.modules[module_name]
             where = _error_location(error, path)
-            raise PluginError(f"plugin {where} failed to load: {type(error).__name__}: {error}") from None
+            failure = PluginError(f"plugin {where} failed to load: {type(error).__name__}: {error}")
+            if errors is None:
+                raise failure from None
+            errors.append(failure)
+            continue
         classes += plugins_in_module(module)
     return classes
 
@@ -231,5 +267,5 @@ def check_plugins(classes: list[type[Plugin]]) -> None:
 def _error_location(error: Exception, path: Path) -> str:
     if isinstance(error, SyntaxError) and error.lineno:
         return f"{path}:{error.lineno}"
-    frames = [f for f in inspect.getinnerframes(error.__traceback__) if Path(f.filename) == path]
+    frames = [f for f in inspect.getinnerframes(error.__traceback__) if Path(f.filename).resolve() == path.resolve()]
     return f"{path}:{frames[-1].lineno}" if frames else str(path)

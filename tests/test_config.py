@@ -1,10 +1,16 @@
 """Settings: defaults, pipulate.toml, PIPULATE_* variables, and readable errors."""
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
 from pipulate import ConfigError, Settings, load_settings
+from pipulate._config import _FIELDS
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIABLE = re.compile(r"PIPULATE_[A-Z][A-Z_]*[A-Z]")
 
 
 def test_defaults():
@@ -86,6 +92,28 @@ def test_settings_round_trip_through_the_environment(tmp_path):
     assert load_settings(environ=settings.to_environment()) == settings
 
 
+def test_a_model_is_given_by_the_command_line_or_the_environment_not_by_the_file(tmp_path):
+    """`model_given`: --model or PIPULATE_MODEL answer for the run, over a model picked in the page;
+    `model` in pipulate.toml is the brand's default, which a pick overrides."""
+    config = tmp_path / "pipulate.toml"
+    config.write_text('model = "brand-model"\n')
+    assert not load_settings(environ={}).model_given
+    from_file = load_settings(config_file=config, environ={})
+    assert (from_file.model, from_file.model_given) == ("brand-model", False)
+    from_environment = load_settings(config_file=config, environ={"PIPULATE_MODEL": "env-model"})
+    assert (from_environment.model, from_environment.model_given) == ("env-model", True)
+    from_option = load_settings(config_file=config, environ={}, model="cli-model")
+    assert (from_option.model, from_option.model_given) == ("cli-model", True)
+    # Handed to a live worker as PIPULATE_* variables, it stays what it was.
+    for settings in (from_file, from_environment, from_option):
+        assert load_settings(environ=settings.to_environment()) == settings
+    with pytest.raises(ConfigError, match="PIPULATE_MODEL_GIVEN"):
+        load_settings(environ={"PIPULATE_MODEL_GIVEN": "perhaps"})
+    with pytest.raises(ConfigError, match="unknown setting 'model_given'"):
+        config.write_text("model_given = true\n")
+        load_settings(config_file=config, environ={})
+
+
 def test_ipv6_url():
     assert Settings(host="::1").url == "http://[::1]:5001"
     assert Settings(host="0.0.0.0").url == "http://127.0.0.1:5001"
@@ -116,3 +144,25 @@ def test_logo_is_served_and_shown(tmp_path):
         assert 'src="/brand-logo"' in client.get("/").text
         answer = client.get("/brand-logo")
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+
+
+# --- the README says what the code does --------------------------------------------------------
+
+
+def test_every_setting_has_a_variable_and_a_row_in_the_readmes_table():
+    fields = {field.name for field in dataclasses.fields(Settings)} - {"model_given"}  # not a setting: see load_settings
+    assert fields == set(_FIELDS)
+    rows = re.findall(r"^\| `([a-z_]+)` \| `(PIPULATE_[A-Z_]+)`", (ROOT / "README.md").read_text(), re.M)
+    assert dict(rows) == {name: variable for name, (variable, _) in _FIELDS.items()}
+    assert len(rows) == len(_FIELDS)
+
+
+def test_the_readme_names_exactly_the_pipulate_variables_the_code_reads():
+    """Every PIPULATE_* variable of the package, the scripts, the flake and the tests is in the
+    README, and the README names none that nothing reads."""
+    sources = [path for folder in ("pipulate", "scripts", "nix", "tests", "templates", "bench", ".ci")
+               for path in (ROOT / folder).rglob("*") if path.is_file() and path.suffix in ("", ".py", ".sh", ".nix", ".jinja")]
+    in_code = {name for path in sources + [ROOT / "flake.nix"] for name in VARIABLE.findall(path.read_text(errors="replace"))}
+    in_readme = set(VARIABLE.findall((ROOT / "README.md").read_text()))
+    assert in_code - in_readme == set(), "add these to the README"
+    assert in_readme - in_code == set(), "the README names variables nothing reads"

@@ -4,6 +4,10 @@ import pipulate
 
 PUBLIC_NAMES = [
     "ConfigError",
+    "Field",
+    "Job",
+    "JobCancelled",
+    "LLM",
     "NotFound",
     "Plugin",
     "PluginError",
@@ -12,7 +16,10 @@ PUBLIC_NAMES = [
     "Settings",
     "Store",
     "Table",
+    "URL",
+    "Upload",
     "UserError",
+    "Workflow",
     "__version__",
     "clean_text",
     "create_app",
@@ -20,6 +27,8 @@ PUBLIC_NAMES = [
     "migrate",
     "open_database",
     "route",
+    "step",
+    "workflows",
 ]
 
 
@@ -37,4 +46,4 @@ def test_implementation_modules_are_private():
         name for name, value in vars(pipulate).items()
         if type(value).__name__ == "module" and not name.startswith("_")
     }
-    assert public_modules <= {"apps"}, public_modules
+    assert public_modules <= {"apps", "testing"}, public_modules

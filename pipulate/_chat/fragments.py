@@ -46,7 +46,10 @@ def notice_html(text: str) -> str:
     return append_to_conversation(message_html("notice", text))
 
 
-def progress_html(element_id: str, label: str, done: int, total: int | None, note: str, first: bool) -> str:
+def progress_html(element_id: str, label: str, done: int, total: int | None, note: str, first: bool,
+                  in_place: bool = False) -> str:
+    """A progress bar: appended to the conversation the first time, then replaced by its id
+    (`in_place`: just the element, for a page being drawn)."""
     value = f' value="{done}" max="{total}"' if total else ""
     counter = f" {done}/{total}" if total else ""
     inner = (
@@ -55,6 +58,8 @@ def progress_html(element_id: str, label: str, done: int, total: int | None, not
         f'<span class="progress-note">{escape(note)}</span>'
     )
     element = f'<div class="msg progress" id="{element_id}">{inner}</div>'
+    if in_place:
+        return element
     if first:
         return append_to_conversation(element)
     return f'<div class="msg progress" id="{element_id}" hx-swap-oob="outerHTML">{inner}</div>'

@@ -30,6 +30,7 @@ class Chat:
         self.history = history
         self._profiles = profiles
         self.loop: asyncio.AbstractEventLoop | None = None  # set when the server starts
+        self._live: dict[str, tuple] = {}  # progress bars still moving: element id -> their state
 
     async def say(self, text: str, *, keep: bool = False) -> int:
         """Show `text` (Markdown, escaped) in every open page's conversation; returns how many got it."""
@@ -53,19 +54,38 @@ class Chat:
             asyncio.run_coroutine_threadsafe(self.say(text, keep=keep), self.loop)
 
     def progress(self, label: str, total: int | None = None) -> "Progress":
-        return Progress(self.pages, label, total)
+        return Progress(self, label, total)
+
+    async def show_progress(self, element_id: str, label: str, done: int, total: int | None, note: str = "",
+                            finished: bool = False) -> int:
+        """Draw (or update in place) a progress bar in every open page's conversation. Bars
+        still moving are remembered, so a page opened or reloaded meanwhile shows them too."""
+        first = element_id not in self._live
+        if finished:
+            self._live.pop(element_id, None)
+            total = total or max(done, 1)  # a bar that stops moving: never left "indeterminate"
+            done = done if note == "done" or done <= total else total
+        else:
+            self._live[element_id] = (label, done, total, note)
+        return await self.pages.broadcast(progress_html(element_id, label, done, total, note, first))
+
+    def live_progress_html(self) -> str:
+        """The bars still moving, for a page being drawn (they then update in place)."""
+        return "".join(
+            progress_html(element_id, label, done, total, note, first=True, in_place=True)
+            for element_id, (label, done, total, note) in self._live.items()
+        )
 
 
 class Progress:
     """A progress bar in every open page, updated in place. Use as `async with`."""
 
-    def __init__(self, pages: Pages, label: str, total: int | None) -> None:
-        self._pages = pages
+    def __init__(self, chat: Chat, label: str, total: int | None) -> None:
+        self._chat = chat
         self.label = label
         self.total = total
         self.done = 0
         self.element_id = f"progress-{next(_progress_ids)}"
-        self._shown = False
 
     async def __aenter__(self) -> "Progress":
         await self.update(0)
@@ -73,13 +93,11 @@ class Progress:
 
     async def __aexit__(self, kind, error, traceback) -> None:
         note = "done" if error is None else ("stopped" if kind is asyncio.CancelledError else "failed")
-        await self.update(self.done, note=note)
+        await self.update(self.done, note=note, finished=True)
 
     async def advance(self, step: int = 1, note: str = "") -> None:
         await self.update(self.done + step, note)
 
-    async def update(self, done: int, note: str = "") -> None:
+    async def update(self, done: int, note: str = "", finished: bool = False) -> None:
         self.done = done
-        first = not self._shown
-        self._shown = True
-        await self._pages.broadcast(progress_html(self.element_id, self.label, done, self.total, note, first))
+        await self._chat.show_progress(self.element_id, self.label, done, self.total, note, finished)

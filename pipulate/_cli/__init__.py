@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import doctor, new, serve, upgrade
+from . import doctor, new, run, serve, upgrade
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_parser(commands)
     new.add_parser(commands)
     upgrade.add_parser(commands)
+    run.add_parsers(commands)
     return parser
 
 

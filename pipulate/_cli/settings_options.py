@@ -25,7 +25,8 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="folder of the SQLite file (default ./data)")
     parser.add_argument("--config", type=Path, help="settings file (default ./pipulate.toml)")
     parser.add_argument("--llm-url", help="model server (default $PIPULATE_LLM_URL, $OLLAMA_HOST, http://127.0.0.1:11434)")
-    parser.add_argument("--model", help="chat model (default $PIPULATE_MODEL, else the brand's)")
+    parser.add_argument("--model", help="chat model for this run, over one picked in the page (default $PIPULATE_MODEL, "
+                        "else the page's pick, else the brand's)")
     parser.add_argument("--model-file", type=Path, help="GGUF file for the embedded model (needs the local-llm extra)")
 
 

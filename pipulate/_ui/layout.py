@@ -24,6 +24,7 @@ from fasthtml.common import (
     Meta,
     Nav,
     Option,
+    P,
     Script,
     Section,
     Select,
@@ -54,7 +55,7 @@ def static_url(file_name: str) -> str:
     return f"/static/{file_name}?v={__version__}"
 
 
-def page(core, active, panel, asides=(), live: bool = False) -> Html:
+def page(core, active, panel, asides=(), live: bool = False, title: str | None = None) -> Html:
     settings = core.settings
     scripts = ["htmx.min.js", "htmx-ext-ws.min.js", "pipulate.js"] + (["live-reload.js"] if live else [])
     return Html(
@@ -62,7 +63,7 @@ def page(core, active, panel, asides=(), live: bool = False) -> Html:
             Meta(charset="utf-8"),
             Meta(name="viewport", content="width=device-width, initial-scale=1"),
             Meta(name="htmx-config", content=json.dumps(HTMX_CONFIG)),
-            Title(page_title(core, active)),
+            Title(title or page_title(core, active)),
             Link(rel="stylesheet", href=static_url("pipulate.css")),
             Link(rel="icon", href="/brand-logo" if settings.logo else static_url("favicon.svg")),
             *[Script(src=static_url(name), defer=True) for name in scripts],
@@ -81,6 +82,8 @@ def page(core, active, panel, asides=(), live: bool = False) -> Html:
             ),
             Div(
                 Main(
+                    Div(*[P(error) for error in core.plugin_errors], id="plugin-errors", cls="message error", role="alert")
+                    if core.plugin_errors else None,
                     Div(id="flash", role="status", aria_live="polite"),
                     Section(panel, id="app-panel", aria_label=active.menu_label()),
                 ),

@@ -14,7 +14,7 @@ import itertools
 import logging
 from contextlib import aclosing
 
-from fasthtml.common import H2, Button, Div, Form, Input, NotStr, Option, Select, Textarea
+from fasthtml.common import H2, Button, Div, Form, Input, NotStr, Option, P, Select, Textarea
 
 from .._chat.fragments import (
     append_to_conversation,
@@ -32,6 +32,10 @@ from .._text import clean_model_text, clean_text
 MESSAGE_LIMIT = 4000  # characters; longer messages are refused before reaching the model
 MODEL_NAME_LIMIT = 200
 MODEL_KEY = "chat_model"
+MODEL_GIVEN_NOTE = (
+    "{model} was given when the server started (--model or PIPULATE_MODEL): it answers for this run."
+    " A model picked here applies when the server runs without it."
+)
 _reply_numbers = itertools.count(1)
 log = logging.getLogger("pipulate.chat")
 
@@ -67,8 +71,11 @@ class ChatApp(Plugin):
         return self.core.chat.history
 
     def model(self) -> str:
-        """The model picked in the page, else the configured one. A stored value that is no longer
-        acceptable (written by an older version) is ignored rather than breaking every page."""
+        """The model given for this run of the server (--model / PIPULATE_MODEL), else the one
+        picked in the page, else the brand's default. A stored value that is no longer acceptable
+        (written by an older version) is ignored rather than breaking every page."""
+        if self.core.settings.model_given:
+            return self.core.settings.model
         picked = self.store.get(MODEL_KEY)
         if isinstance(picked, str):
             try:
@@ -83,7 +90,12 @@ class ChatApp(Plugin):
         profile = self.core.profiles.selected()
         history = "".join(
             message_html(m.role, m.content, status=m.status) for m in self.history.recent(profile.id, limit=100)
-        )
+        ) + self.core.chat.live_progress_html()  # bars still moving (a job's), updated in place
+        given = self.core.settings.model_given
+        # The list comes from the model server; asked for after the page is shown. A model given
+        # for this run cannot be changed here, and the page says so.
+        picker = {} if given else dict(hx_get="/chat/models", hx_trigger="load", hx_target="#chat-model",
+                                       hx_swap="innerHTML")
         return Div(
             Div(
                 H2("Chat"),
@@ -93,11 +105,8 @@ class ChatApp(Plugin):
                         name="model",
                         id="chat-model",
                         aria_label="Model",
-                        # The list comes from the model server; ask for it after the page is shown.
-                        hx_get="/chat/models",
-                        hx_trigger="load",
-                        hx_target="#chat-model",
-                        hx_swap="innerHTML",
+                        disabled=given,
+                        **picker,
                     ),
                     hx_post="/chat/model",
                     hx_trigger="change",
@@ -113,6 +122,7 @@ class ChatApp(Plugin):
                 ),
                 cls="chat-header",
             ),
+            P(MODEL_GIVEN_NOTE.format(model=self.model()), id="chat-model-note", cls="hint") if given else "",
             Div(NotStr(history), id="chat-messages", aria_live="polite"),
             Div(id="chat-state", data_state="idle"),
             Form(
@@ -151,7 +161,8 @@ class ChatApp(Plugin):
             append_to_conversation(message_html("user", text) + pending_reply_html(reply_id))
             + streaming_state_html(True)
         )
-        task = page.start(self.reply(page, profile.id, reply_id), name="reply")
+        context = self.page_context(frame)  # e.g. the workflow run the page shows
+        task = page.start(self.reply(page, profile.id, reply_id, context), name="reply")
         self._replies[task] = profile.id
         task.add_done_callback(self._replies.pop)
         # Let the reply task start (and enter its try/finally) before the next frame is read:
@@ -163,11 +174,27 @@ class ChatApp(Plugin):
         if not page.cancel_tasks():
             await page.send(streaming_state_html(False))
 
-    async def reply(self, page, profile_id: int, reply_id: str) -> None:
+    def page_context(self, frame: dict) -> str:
+        """What the app knows about the page the message came from (htmx sends its URL)."""
+        from urllib.parse import urlsplit
+
+        headers = frame.get("HEADERS")
+        url = headers.get("HX-Current-URL") if isinstance(headers, dict) else None
+        if not isinstance(url, str):
+            return ""
+        path = urlsplit(url).path
+        for plugin in self.core.plugins.values():
+            context = plugin.chat_context(path)
+            if context:
+                return context
+        return ""
+
+    async def reply(self, page, profile_id: int, reply_id: str, context: str = "") -> None:
         """Stream the model's reply into the page; keep what arrived, however it ends."""
         parts: list[str] = []
         status, failure = "complete", None
-        messages = self.history.for_model(profile_id, self.system_prompt, self.core.settings.chat_context_tokens)
+        system = f"{self.system_prompt}\n\n{context}" if context else self.system_prompt
+        messages = self.history.for_model(profile_id, system, self.core.settings.chat_context_tokens)
         try:
             async with aclosing(self.model_server.stream_chat(self.model(), messages)) as fragments:
                 async for fragment in fragments:
@@ -229,6 +256,8 @@ class ChatApp(Plugin):
 
     @route.post("/model")
     async def choose_model(self, model: str = ""):
+        if self.core.settings.model_given:
+            raise UserError(MODEL_GIVEN_NOTE.format(model=self.model()))
         if not isinstance(model, str) or not model.strip():
             raise UserError("Pick a model from the list.")
         self.store[MODEL_KEY] = clean_text(model, field="The model name", max_length=MODEL_NAME_LIMIT)

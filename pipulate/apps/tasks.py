@@ -1,63 +1,43 @@
-"""A long task that reports its progress through chatq: the example to copy for real ones.
+"""A long task: a workflow with one background step, the example to copy for real ones.
 
-The task runs in the background, not tied to the page that started it: its progress bar and its
-closing message reach every open tab, and the closing message is kept in the history.
+The step runs as a job: it keeps going when the tab closes, and after a restart (even a kill)
+it resumes after its last checkpoint. Its card shows a live progress bar with a Cancel button,
+and the chat shows the same bar. (Plugins that are not workflows can show progress in the chat
+with `core.chat.progress()`, see pipulate/_chat/queue.py.)
 """
 
 from __future__ import annotations
 
-import asyncio
+import time
+from typing import Annotated
 
-from fasthtml.common import H2, Button, Form, Input, Label, P
-
-from .._errors import parse_int
-from .._plugins import Plugin, route
+from pipulate import Field, Job, Workflow, step
 
 
-class TasksApp(Plugin):
+def one_unit_of_work(number: int, seconds: float) -> int:
+    """Stands for real work (a page fetched, a file processed)."""
+    time.sleep(seconds)
+    return number
+
+
+@step("Count slowly", job=True)
+def count(
+    steps: Annotated[int, Field(min=1, max=1000, label="Steps")] = 10,
+    seconds_per_step: Annotated[float, Field(min=0, max=10, label="Seconds per step")] = 0.3,
+    *,
+    job: Job,
+) -> dict:
+    """Counts to `steps`, one checkpoint per step; the total is the sum of the numbers."""
+    total = 0
+    for number in range(1, steps + 1):
+        total += job.run(one_unit_of_work, number, seconds_per_step)  # recorded: not redone after a restart
+        job.progress(number, steps, note=f"step {number} of {steps}")
+    return {"steps": steps, "total": total}
+
+
+class TasksApp(Workflow):
     name = "tasks"
     label = "Long task"
     menu_order = 80
-
-    def __init__(self, core) -> None:
-        super().__init__(core)
-        self._running: set[asyncio.Task] = set()
-
-    async def render(self, request):
-        return (
-            H2("A long task"),
-            P(
-                "Starts a task on the server that reports its progress in the chat panel, then says "
-                "when it is done. Any server code can do the same with ",
-                "core.chat.progress() and core.chat.say().",
-            ),
-            Form(
-                Label("Steps ", Input(name="steps", type="number", value="10", min="1", max="100")),
-                Button("Start the task"),
-                cls="inline-form",
-                hx_post="/tasks/start",
-                hx_target="#task-status",
-                hx_swap="innerHTML",
-            ),
-            P(id="task-status", cls="hint"),
-        )
-
-    @route.post("/start")
-    async def start(self, steps: str = "10"):
-        count = parse_int(steps, field="Steps", minimum=1, maximum=100)
-        task = asyncio.create_task(self.run(count))
-        self._running.add(task)  # a reference, or the task could be garbage-collected mid-way
-        task.add_done_callback(self._running.discard)
-        return f"Started a task of {count} steps; watch the chat panel."
-
-    async def run(self, steps: int, seconds_per_step: float = 0.3) -> None:
-        chat = self.core.chat
-        async with chat.progress("Demo task", total=steps) as progress:
-            for step in range(1, steps + 1):
-                await asyncio.sleep(seconds_per_step)  # stands for real work
-                await progress.advance(note=f"step {step} of {steps}")
-        await chat.say(f"The demo task finished its {steps} steps.", keep=True)
-
-    async def shutdown(self) -> None:
-        for task in self._running:
-            task.cancel()
+    description = "A background job that counts slowly, with progress, Cancel, and resume after a restart."
+    steps = (count,)

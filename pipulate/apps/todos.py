@@ -74,6 +74,7 @@ class TodosApp(Plugin):
 
     @route.post("")
     async def add(self, title: str = ""):
+        # Raw SQL here: the new todo's position is computed in the same statement (one round trip).
         profile = self.core.profiles.selected()
         title = clean_text(title, field="Title", max_length=TITLE_LIMIT)
         cursor = self.db.execute(
@@ -98,19 +99,19 @@ class TodosApp(Plugin):
     async def update(self, todo_id: str, title: str = ""):
         todo = self.find(todo_id)
         title = clean_text(title, field="Title", max_length=TITLE_LIMIT)
-        self.db.execute("UPDATE todos SET title = ? WHERE id = ?", [title, todo.id])
+        self.tables.todos.update({"id": todo.id, "title": title})
         return todo_item(Todo(todo.id, title, todo.done))
 
     @route.post("/{todo_id}/toggle")
     async def toggle(self, todo_id: str):
         todo = self.find(todo_id)
-        self.db.execute("UPDATE todos SET done = ? WHERE id = ?", [not todo.done, todo.id])
+        self.tables.todos.update({"id": todo.id, "done": not todo.done})
         return todo_item(Todo(todo.id, todo.title, not todo.done))
 
     @route.delete("/{todo_id}")
     async def delete(self, todo_id: str):
         todo = self.find(todo_id)
-        self.db.execute("DELETE FROM todos WHERE id = ?", [todo.id])
+        self.tables.todos.delete(todo.id)
         await self.core.chat.say(f"Deleted the todo: {todo.title}")
         return ""  # htmx swaps the item out
 
@@ -137,23 +138,21 @@ class TodosApp(Plugin):
     # --- data ------------------------------------------------------------------------------
 
     def list_todos(self, profile_id: int) -> list[Todo]:
-        rows = self.db.execute(
-            "SELECT id, title, done FROM todos WHERE profile_id = ? ORDER BY position, id", [profile_id]
-        ).fetchall()
-        return [Todo(row[0], row[1], bool(row[2])) for row in rows]
+        rows = self.tables.todos(where="profile_id = ?", where_args=[profile_id], order_by="position, id",
+                                 select="id, title, done", as_cls=False)
+        return [Todo(row["id"], row["title"], bool(row["done"])) for row in rows]
 
     def find(self, todo_id: object) -> Todo:
         number = parse_id(todo_id, field="todo")
-        rows = self.db.execute(
-            "SELECT id, title, done FROM todos WHERE id = ? AND profile_id = ?",
-            [number, self.core.profiles.selected().id],
-        ).fetchall()
+        # By id *and* the page's profile: another profile's todo is a 404, like a missing one.
+        rows = self.tables.todos(where="id = ? AND profile_id = ?", where_args=[number, self.core.profiles.selected().id],
+                                 select="id, title, done", as_cls=False)
         if not rows:
             raise NotFound(f"No such todo: {number}.")
-        return Todo(rows[0][0], rows[0][1], bool(rows[0][2]))
+        return Todo(rows[0]["id"], rows[0]["title"], bool(rows[0]["done"]))
 
     def on_profile_deleted(self, profile_id: int) -> None:
-        self.db.execute("DELETE FROM todos WHERE profile_id = ?", [profile_id])
+        self.tables.todos.delete_where("profile_id = ?", [profile_id])
 
 
 # --- components --------------------------------------------------------------------------------

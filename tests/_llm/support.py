@@ -6,12 +6,13 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from pipulate._llm import ModelServer
+from tests.support.timing import scaled
 
 TIME_LIMIT = 90  # seconds for any one scenario, so nothing hangs the suite
 
 
 def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, TIME_LIMIT))
+    return asyncio.run(asyncio.wait_for(coroutine, scaled(TIME_LIMIT)))
 
 
 @asynccontextmanager

@@ -11,6 +11,7 @@ import pytest
 from pipulate._llm import DEFAULT_LLM_URL, ModelServer, resolve_llm_url
 from tests._llm.support import model_server, run
 from tests.support.server import free_port
+from tests.support.timing import scaled
 
 MESSAGES = [{"role": "user", "content": "Say hello to a new user."}]
 # llama.cpp's server and the embedded backend let the model talk as long as it likes (two cores can
@@ -72,7 +73,7 @@ def test_embedded_model_answers_when_no_server_listens(model_file):
             first = await collect(server, "smollm2", stop_after=ENOUGH)
             stopped = await collect(server, "smollm2", stop_after=2)
             # Stopping a reply frees the model for the next one (no lock left behind).
-            after = await asyncio.wait_for(collect(server, "smollm2", stop_after=3), 60)
+            after = await asyncio.wait_for(collect(server, "smollm2", stop_after=3), scaled(60))
             return models, first, stopped, after
 
     models, first, stopped, after = run(scenario())

@@ -14,6 +14,7 @@ from pipulate._llm import BackendFailed, BackendTimeout, BackendUnreachable, Mod
 from tests._llm.support import TIME_LIMIT, model_server, run
 from tests.support.ollama_server import DIE_EXIT_CODE
 from tests.support.server import free_port
+from tests.support.timing import scaled
 
 MESSAGES = [{"role": "user", "content": "Tell me a short story about a lighthouse."}]
 
@@ -49,7 +50,7 @@ def watch_exit(process):
 
     def wait() -> None:
         try:
-            process.wait(timeout=TIME_LIMIT)
+            process.wait(timeout=scaled(TIME_LIMIT))
         finally:
             died.append(time.monotonic())
 
@@ -57,7 +58,7 @@ def watch_exit(process):
     watcher.start()
 
     def when(timeout: float = 10) -> float | None:
-        watcher.join(timeout)
+        watcher.join(scaled(timeout))
         return died[0] if died else None
 
     return when
@@ -80,7 +81,7 @@ def test_an_absent_backend_is_unreachable_quickly_with_a_hint():
             return errors
 
     for error, elapsed in run(scenario()):
-        assert elapsed < 2.0
+        assert elapsed < scaled(2.0)
         text = error.user_text()
         assert url in text
         assert "ollama serve" in text and "PIPULATE_LLM_URL" in text
@@ -100,10 +101,10 @@ def test_ollama_killed_mid_reply_is_a_failure_soon_after_the_death(start_ollama)
 
     error, ended = run(scenario())
     assert isinstance(error, BackendFailed), error
-    assert server.process.wait(timeout=10) == DIE_EXIT_CODE
+    assert server.process.wait(timeout=scaled(10)) == DIE_EXIT_CODE
     assert 1 <= len(fragments) <= 3  # what arrived before the death
     died = death()
-    assert died is not None and ended - died < 2.0
+    assert died is not None and ended - died < scaled(2.0)
     assert server.url in error.user_text() and "stopped in the middle of the reply" in error.user_text()
 
 
@@ -125,7 +126,7 @@ def test_llama_cpp_server_killed_mid_reply_is_a_failure_soon_after(start_llama):
     error, ended = run(scenario())
     assert isinstance(error, BackendFailed), error
     assert len(fragments) >= 2 and killed
-    assert ended - killed[0] < 2.0
+    assert ended - killed[0] < scaled(2.0)
     assert llama.url in error.user_text()
 
 
@@ -172,7 +173,7 @@ def test_a_stalled_server_times_out_after_the_read_timeout(start_ollama):
 
     error, elapsed, fragments = run(scenario())
     assert isinstance(error, BackendTimeout), error
-    assert 0.9 <= elapsed < 2.5
+    assert 0.9 <= elapsed < 1 + scaled(1.5)  # the read timeout (1 s), and not much more
     assert fragments == []
     assert server.url in error.user_text()
     # pipulate gave up on the request and closed it.
@@ -196,13 +197,13 @@ def test_stopping_a_reply_closes_the_upstream_request_at_once(ollama_server):
                         stopped_at.append(time.time())
                         break
             # The server stopped generating for the closed request: the next reply comes at once.
-            return fragments, await asyncio.wait_for(collect(server, stop_after=3), 30)
+            return fragments, await asyncio.wait_for(collect(server, stop_after=3), scaled(30))
 
     fragments, next_reply = run(scenario())
     assert len(fragments) == 2
     disconnected = ollama_server.wait_for_event("client_disconnected", since, timeout=3)
     assert disconnected is not None, ollama_server.events(since)
-    assert disconnected["at"] - stopped_at[0] < 1.0
+    assert disconnected["at"] - stopped_at[0] < scaled(1.0)
     assert disconnected["tokens_sent"] < 12  # the shared server's replies are at least 12 tokens
     assert len(next_reply) == 3
     # The stopped chat ended by the disconnect, not by finishing; the next one was a new chat. (Their
@@ -224,7 +225,7 @@ def test_the_next_message_works_once_the_backend_is_back(start_ollama):
         async with model_server(dying.url) as server:
             first, _ = await collect_until_error(server, [])
             assert isinstance(first, BackendFailed), first
-            await asyncio.to_thread(dying.process.wait, 10)
+            await asyncio.to_thread(dying.process.wait, scaled(10))
             # While it is down: unreachable, said at once.
             second, _ = await collect_until_error(server, [])
             assert isinstance(second, BackendUnreachable), second
@@ -249,7 +250,7 @@ def test_a_server_swapped_after_a_failure_is_detected_again(start_ollama, start_
             assert (await server.backend()).kind == "ollama"
             error, _ = await collect_until_error(server, [])
             assert isinstance(error, BackendFailed), error
-            await asyncio.to_thread(ollama.process.wait, 10)
+            await asyncio.to_thread(ollama.process.wait, scaled(10))
             await asyncio.to_thread(start_llama, port)
             fragments = await collect(server, "smollm2", stop_after=3)
             return (await server.backend()).kind, fragments
@@ -291,7 +292,7 @@ def test_a_server_that_never_answers_at_all_is_a_timeout():
                 return raised.value, time.monotonic() - started
 
         error, elapsed = run(scenario())
-    assert elapsed < 3.0
+    assert elapsed < 1 + scaled(2.0)  # the read timeout (1 s), and not much more
     assert url in error.user_text()
 
 

@@ -10,6 +10,7 @@ import pytest
 from pipulate._llm.errors import BackendFailed, BackendTimeout, BackendUnreachable
 from pipulate._llm.plain_http import PlainHTTPStream
 from tests.support.server import free_port
+from tests.support.timing import scaled
 
 SSE = b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n'
 
@@ -28,7 +29,7 @@ async def with_server(answer, scenario):
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with server:
-        return await asyncio.wait_for(scenario(f"http://127.0.0.1:{port}"), 10)
+        return await asyncio.wait_for(scenario(f"http://127.0.0.1:{port}"), scaled(10))
 
 
 async def read_all(url, read_timeout=2.0):

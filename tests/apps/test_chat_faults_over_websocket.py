@@ -11,10 +11,11 @@ import time
 
 import httpx
 
-from tests.apps.test_chat_over_websocket import HTMX, IDLE, chat, connect, quiet, shown_history
+from tests.apps.test_chat_over_websocket import HTMX, IDLE, chat, connect, shown_history
 from tests.apps.test_todos_over_http import add, create_profile
 from tests.support.database import query
 from tests.support.scripted_model_server import MODEL, ScriptedModelServer
+from tests.support.timing import scaled
 
 DEEP_EVENT = b"data: " + b"[" * 50_000 + b"\n\n"
 
@@ -74,13 +75,15 @@ def test_a_profiles_reply_that_ends_after_the_profile_was_deleted_lands_nowhere(
             client.post("/profiles/select", data={"profile_id": doomed}, headers=HTMX)
             with connect(app) as ws:
                 ws.send(json.dumps({"action": "chat", "message": "tell me slowly"}))
-                deadline = time.monotonic() + 5
-                while "slow" not in ws.recv(timeout=5) and time.monotonic() < deadline:
+                deadline = time.monotonic() + scaled(5)
+                while "slow" not in ws.recv(timeout=scaled(5)) and time.monotonic() < deadline:
                     pass
                 deleted = client.delete(f"/profiles/{doomed}", headers=HTMX)
                 assert deleted.status_code == 200
-                quiet(ws, 0.5)
-            time.sleep(0.3)
+                # The reply ends (the page goes idle); it stores nothing after that.
+                deadline = time.monotonic() + scaled(5)
+                while IDLE not in ws.recv(timeout=max(0.01, deadline - time.monotonic())):
+                    pass
             database = app.data_dir / "pipulate.db"
             assert query(database, "SELECT count(*) FROM chat_messages WHERE profile_id = ?", [doomed]) == [(0,)]
             newer = create_profile(client, "Newer")

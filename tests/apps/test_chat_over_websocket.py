@@ -14,12 +14,14 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +30,7 @@ import websockets.sync.client
 
 from pipulate._chat.fragments import message_html
 from tests.support.server import free_port
+from tests.support.timing import poll, scaled
 
 HTMX = {"HX-Request": "true"}
 SHORT = "Reply in one sentence."
@@ -48,7 +51,7 @@ STREAMING = 'id="chat-state" data-state="streaming"'
 def connect(server, origin: str | None = "own"):
     origin = f"http://127.0.0.1:{server.port}" if origin == "own" else origin
     return websockets.sync.client.connect(
-        f"ws://127.0.0.1:{server.port}/ws", origin=origin, proxy=None, open_timeout=5, close_timeout=2,
+        f"ws://127.0.0.1:{server.port}/ws", origin=origin, proxy=None, open_timeout=scaled(5), close_timeout=scaled(2),
         max_size=None,
     )
 
@@ -75,7 +78,12 @@ class Reply:
 
 
 def receive(ws, timeout: float) -> str:
-    frame = ws.recv(timeout=timeout)
+    """The next frame, within scaled(timeout) seconds."""
+    return _next_frame(ws, scaled(timeout))
+
+
+def _next_frame(ws, seconds: float) -> str:
+    frame = ws.recv(timeout=seconds)
     assert isinstance(frame, str), f"the server sent a binary frame: {frame!r}"
     return frame
 
@@ -87,11 +95,11 @@ def read_reply(ws, reply: Reply | None = None, timeout: float = 60, on_token=Non
     machine may be slow; the tests that only need "a reply" bound it so.
     """
     reply = reply or Reply()
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         remaining = deadline - time.monotonic()
-        assert remaining > 0, f"no end of the reply within {timeout}s; frames: {reply.frames[-5:]}"
-        frame = receive(ws, remaining)
+        assert remaining > 0, f"no end of the reply within {scaled(timeout):g}s; frames: {reply.frames[-5:]}"
+        frame = _next_frame(ws, remaining)
         reply.frames.append(frame)
         if not reply.reply_id and (pending := PENDING.search(frame)):
             reply.reply_id = pending.group(1)
@@ -122,9 +130,9 @@ def chat(ws, message: str, timeout: float = 60, stop_after: int | None = 6, **fr
 
 
 def quiet(ws, seconds: float) -> list[str]:
-    """What arrives within `seconds` (normally nothing)."""
+    """What arrives within scaled(seconds) (normally nothing)."""
     frames = []
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + scaled(seconds)
     while (remaining := deadline - time.monotonic()) > 0:
         try:
             frames.append(ws.recv(timeout=remaining))
@@ -201,7 +209,7 @@ class _ChatMessagesParser(HTMLParser):
 
 
 def shown_history(server) -> list[Shown]:
-    response = httpx.get(server.url + "/", timeout=10)
+    response = httpx.get(server.url + "/", timeout=scaled(10))
     assert response.status_code == 200, response.text[:500]
     parser = _ChatMessagesParser()
     parser.feed(response.text)
@@ -214,7 +222,7 @@ def user_messages(server) -> list[str]:
 
 
 def post(server, path: str, **form) -> httpx.Response:
-    response = httpx.post(server.url + path, data=form, headers=HTMX, timeout=10)
+    response = httpx.post(server.url + path, data=form, headers=HTMX, timeout=scaled(10))
     assert response.status_code == 200, (path, response.status_code, response.text[:500])
     return response
 
@@ -299,7 +307,11 @@ def test_two_sockets_chat_independently(chat_server):
     )
 
 
-def test_chatq_messages_and_progress_reach_every_open_socket(chat_server):
+def test_chatq_messages_and_progress_reach_every_open_socket(servers, llama_server, tmp_path):
+    # A plugin that is not a workflow, reporting progress with core.chat.progress().
+    (tmp_path / "plugins").mkdir()
+    shutil.copy(Path(__file__).parents[1] / "support" / "plugins" / "progress_demo.py", tmp_path / "plugins")
+    chat_server = servers("--llm-url", llama_server.url, "--model", "smollm2")
     with connect(chat_server) as a, connect(chat_server) as b:
         post(chat_server, "/todos", title="Buy <milk>")
         for ws in (a, b):
@@ -309,7 +321,7 @@ def test_chatq_messages_and_progress_reach_every_open_socket(chat_server):
                 '<div class="msg notice"><p>Added a todo: Buy &lt;milk&gt;</p></div></div>'
             )
 
-        started = post(chat_server, "/tasks/start", steps="3")
+        started = post(chat_server, "/progress-demo/start", steps="3")
         assert "3 steps" in started.text
         seen = []
         for ws in (a, b):
@@ -360,7 +372,7 @@ def test_stop_mid_reply_ends_it_at_once_and_keeps_what_arrived(chat_server):
         reply.stop_sent, stopped_at = True, time.monotonic()
         read_reply(ws, reply, timeout=10)
         took = time.monotonic() - stopped_at
-        assert took < 2, f"the reply went on for {took:.1f}s after Stop"
+        assert took < scaled(2), f"the reply went on for {took:.1f}s after Stop"
         assert any("A reply is still coming" in error for error in reply.errors), reply.errors
 
         # The final fragment renders exactly the text that arrived, with the note.
@@ -392,7 +404,7 @@ class RawSocket:
     then reads them in one go, as it does when it is busy or the user quick."""
 
     def __init__(self, server) -> None:
-        self.connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        self.connection = socket.create_connection(("127.0.0.1", server.port), timeout=scaled(5))
         key = base64.b64encode(os.urandom(16)).decode()
         host = f"127.0.0.1:{server.port}"
         self.connection.sendall(
@@ -421,7 +433,7 @@ class RawSocket:
         self.connection.sendall(b"".join(self.text_frame(text) for text in texts))
 
     def receive(self, timeout: float) -> str:
-        self.connection.settimeout(timeout)
+        self.connection.settimeout(scaled(timeout))
         while True:
             if len(self.buffer) >= 10 or (len(self.buffer) >= 2 and self.buffer[1] & 0x7F < 126):
                 size, start = self.buffer[1] & 0x7F, 2
@@ -475,9 +487,11 @@ def test_closing_the_socket_mid_reply_leaves_the_server_working(chat_server):
     # Closed here, mid-reply.
 
     # What arrived is kept, marked stopped (wait for the server to notice the close).
-    deadline = time.monotonic() + 5
-    while len(history := shown_history(chat_server)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    def both_kept():
+        history = shown_history(chat_server)
+        return history if len(history) >= 2 else None
+
+    history = poll(both_kept, 5, "the stopped reply is in the history")
     assert [m.role for m in history] == ["user", "assistant"]
     assert history[1].html.endswith('<p class="msg-note">Stopped.</p>'), history[1]
 
@@ -535,8 +549,15 @@ def test_bad_frames_get_a_readable_error_and_reach_nothing(chat_server, llama_se
         assert IDLE in receive(ws, 2)
 
     assert shown_history(chat_server) == []  # errors are shown, not kept; no user message was stored
-    time.sleep(0.2)
-    assert llama_server.log_path.read_text(errors="replace").count("/v1/chat/completions") == requests_before
+
+    # None of them reached the model: a real message sent after them is the only new request.
+    def completions() -> int:
+        return llama_server.log_path.read_text(errors="replace").count("/v1/chat/completions")
+
+    with connect(chat_server) as ws:
+        assert chat(ws, f"Say yes. {SHORT}", stop_after=1).tokens
+    poll(lambda: completions() > requests_before, 5, "the model server logged the real message")
+    assert completions() == requests_before + 1
 
 
 # --- the model server is missing or lacks the model ---------------------------------------------
@@ -549,16 +570,16 @@ def test_without_a_model_server_a_message_gets_an_error_naming_the_url(servers):
         started = time.monotonic()
         reply = chat(ws, "Hello?", timeout=5)
         took = time.monotonic() - started
-    assert took < 2, f"the error took {took:.1f}s"
+    assert took < scaled(2), f"the error took {took:.1f}s"
     assert not reply.tokens
     assert len(reply.errors) == 1, reply.frames
     error = html.unescape(reply.errors[0])
     assert f"No model server answers at {closed}." in error
     assert "ollama serve" in error and "--llm-url" in error  # what to do about it
 
-    page = httpx.get(server.url + "/", timeout=10)
+    page = httpx.get(server.url + "/", timeout=scaled(10))
     assert page.status_code == 200 and 'id="chat-messages"' in page.text
-    models = httpx.get(server.url + "/chat/models", headers=HTMX, timeout=10)
+    models = httpx.get(server.url + "/chat/models", headers=HTMX, timeout=scaled(10))
     assert models.status_code == 200, models.text
     assert "unavailable" in models.text.lower() and closed in models.text
 
@@ -620,7 +641,36 @@ def test_markup_in_a_message_or_a_reply_is_escaped(chat_server):
     # No tag of the message, nor of the model's reply (which may echo it), arrives as markup.
     for tag in ("<img", "<script", "<b>", "</b>"):
         assert tag not in frames, tag
-    page = httpx.get(chat_server.url + "/", timeout=10).text
+    page = httpx.get(chat_server.url + "/", timeout=scaled(10)).text
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     for tag in ("<img", "<script>alert", "<b>"):
         assert tag not in page, tag
+
+
+def test_an_invalid_utf8_frame_or_a_client_that_vanishes_leaves_no_traceback(server):
+    """Frames a browser never sends: text that is not UTF-8 (the server closes that socket with
+    1007, as the protocol says) and a connection dropped in the middle of a frame."""
+    raw = RawSocket(server)
+    data, mask = b'{"action": "chat", "message": "\xff\xfe"}', os.urandom(4)
+    raw.connection.sendall(b"\x81" + bytes([0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+    closing = b""
+    raw.connection.settimeout(scaled(5))
+    try:
+        while len(closing) < 4:
+            chunk = raw.connection.recv(64)
+            if not chunk:
+                break
+            closing += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    if closing:
+        assert closing[0] & 0x0F == 8 and struct.unpack("!H", closing[2:4])[0] == 1007, closing
+    raw.close()
+    half = RawSocket(server)
+    half.connection.sendall(half.text_frame('{"action": "chat", "message": "cut short"}')[:9])
+    half.close()
+    with connect(server) as ws:  # the server goes on serving sockets
+        ws.send(json.dumps({"action": "stop"}))
+        assert IDLE in receive(ws, 5)
+    time.sleep(scaled(0.3))
+    assert "Traceback" not in server.log() and "Exception" not in server.log(), server.log()[-2000:]

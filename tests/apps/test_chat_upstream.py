@@ -13,6 +13,7 @@ from tests.support.llm import HOW_TO_GET_LLAMA, llama_cpp_installed
 from tests.support.ollama_server import start_ollama_server
 from tests.support.requirements import require
 from tests.support.server import start_server
+from tests.support.timing import scaled
 
 TOKEN_FRAME = re.compile(r'^<div id="reply-[^"]+" hx-swap-oob="beforeend">')
 
@@ -26,11 +27,11 @@ def test_closing_the_page_socket_ends_the_upstream_request_within_a_second(tmp_p
         try:
             since = ollama.last_seq()
             origin = f"http://127.0.0.1:{app.port}"
-            with connect(f"ws://127.0.0.1:{app.port}/ws", origin=origin, open_timeout=10) as page_socket:
+            with connect(f"ws://127.0.0.1:{app.port}/ws", origin=origin, open_timeout=scaled(10)) as page_socket:
                 page_socket.send(json.dumps({"action": "chat", "message": "Tell me a long story about a cat."}))
-                tokens, deadline = 0, time.monotonic() + 60
+                tokens, deadline = 0, time.monotonic() + scaled(60)
                 while tokens < 3 and time.monotonic() < deadline:
-                    if TOKEN_FRAME.match(page_socket.recv(timeout=60)):
+                    if TOKEN_FRAME.match(page_socket.recv(timeout=scaled(60))):
                         tokens += 1
                 assert tokens >= 3, "the reply did not start streaming"
                 assert ollama.wait_for_event("chat_started", since) is not None
@@ -38,7 +39,7 @@ def test_closing_the_page_socket_ends_the_upstream_request_within_a_second(tmp_p
             closed_at = time.time()  # the tab is gone
             disconnected = ollama.wait_for_event("client_disconnected", since, timeout=5)
             assert disconnected is not None, "the model server never saw the request end"
-            assert disconnected["at"] - closed_at < 1.0, f"upstream closed {disconnected['at'] - closed_at:.2f} s later"
+            assert disconnected["at"] - closed_at < scaled(1.0), f"upstream closed {disconnected['at'] - closed_at:.2f} s later"
             # The app kept what had arrived, and still answers.
             assert app.client().get("/").status_code == 200
         finally:

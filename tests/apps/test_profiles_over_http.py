@@ -17,6 +17,7 @@ from tests.apps.test_todos_over_http import (
     select_profile,
     selected_badge,
 )
+from tests.support.timing import scaled
 
 
 class _ProfileListParser(HTMLParser):
@@ -75,7 +76,7 @@ def selected_name(client) -> str:
 
 def todo_count(server, profile_id: int) -> int:
     """Read the server's database file directly (SQLite allows a reader next to the server)."""
-    with closing(sqlite3.connect(server.data_dir / "pipulate.db", timeout=5)) as db:
+    with closing(sqlite3.connect(server.data_dir / "pipulate.db", timeout=scaled(5))) as db:
         return db.execute("SELECT count(*) FROM todos WHERE profile_id = ?", [profile_id]).fetchone()[0]
 
 

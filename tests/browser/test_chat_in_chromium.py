@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.support.polling import wait_until
+from tests.support.timing import ms, scaled
 
 SHORT = "Reply in one sentence."
 LONG = "Write a long story about a cat named Tom, with many details. Use at least 300 words."
@@ -59,7 +60,7 @@ def watch_reply(page: Page, replies_before: int, timeout: float = 60, stop_after
     lengths seen while it was still streaming, and whether Stop had to be pressed to bound it."""
     lengths: list[int] = []
     pressed_stop = False
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         seen = page.evaluate(LAST_REPLY)
         if seen["count"] > replies_before:
@@ -70,13 +71,13 @@ def watch_reply(page: Page, replies_before: int, timeout: float = 60, stop_after
                 if stop_after_chars and seen["length"] > stop_after_chars and not pressed_stop:
                     pressed_stop = True
                     try:
-                        page.locator("#chat-stop button").click(timeout=2_000)
+                        page.locator("#chat-stop button").click(timeout=ms(2))
                     except PlaywrightTimeoutError:
                         pass  # it ended by itself meanwhile (the button hid)
             elif seen["state"] == "idle":
                 return lengths, pressed_stop
         time.sleep(0.02)
-    raise AssertionError(f"the reply did not end within {timeout}s (lengths seen: {lengths})")
+    raise AssertionError(f"the reply did not end within {scaled(timeout):g}s (lengths seen: {lengths})")
 
 
 def test_a_reply_streams_in_stop_ends_one_and_a_reload_shows_the_history(page: Page, chat_server):
@@ -114,9 +115,9 @@ def test_a_reply_streams_in_stop_ends_one_and_a_reload_shows_the_history(page: P
     )
     stop.click()
     pressed = time.monotonic()
-    expect(state).to_have_attribute("data-state", "idle", timeout=2_000)
+    expect(state).to_have_attribute("data-state", "idle", timeout=ms(2))
     took = time.monotonic() - pressed
-    assert took < 2, f"the reply went on for {took:.1f}s after Stop"
+    assert took < scaled(2), f"the reply went on for {took:.1f}s after Stop"
     expect(streaming).to_have_count(0)
     expect(page.locator("#chat-messages .msg.assistant").last.locator(".msg-note")).to_have_text("Stopped.")
     expect(stop).to_be_hidden()
@@ -188,19 +189,21 @@ def test_the_model_picker_lists_the_servers_models(page: Page, servers, llama_se
     expect(page.locator("#chat-model")).to_have_value("smollm2")
 
 
-def test_the_long_task_shows_progress_and_a_finished_notice_in_the_chat(page: Page, chat_server):
+def test_the_long_task_shows_progress_in_its_card_and_in_the_chat(page: Page, chat_server):
+    """The Long task is a workflow with one background step: its card and the chat show the same bar."""
     open_app(page, chat_server.url)
     page.get_by_role("link", name="Long task").click()
-    expect(page.locator("#app-panel h2")).to_have_text("A long task")
+    expect(page.locator("#app-panel h2")).to_have_text("Long task")
+    page.get_by_role("button", name="Start a new run").click()
     page.get_by_label("Steps").fill("3")
-    page.get_by_role("button", name="Start the task").click()
-    expect(page.locator("#task-status")).to_contain_text("Started a task of 3 steps")
+    page.get_by_label("Seconds per step").fill("0.4")
+    page.get_by_role("button", name="Next").click()
 
-    bar = page.locator("#chat-messages .msg.progress progress")
-    expect(bar).to_be_visible()
-    expect(bar).to_have_attribute("max", "3")
-    notice = page.locator("#chat-messages .msg.notice")
-    expect(notice).to_have_text("The demo task finished its 3 steps.", timeout=10_000)
-    expect(bar).to_have_count(1)  # updated in place, not repeated
-    expect(bar).to_have_attribute("value", "3")
+    card_bar = page.locator(".step.running progress")
+    expect(card_bar).to_be_visible()
+    chat_bar = page.locator("#chat-messages .msg.progress progress")
+    expect(chat_bar).to_be_visible()
+    expect(chat_bar).to_have_attribute("max", "3")
+    expect(page.locator(".step.done .result")).to_contain_text("6", timeout=ms(15))  # 1 + 2 + 3
+    expect(chat_bar).to_have_count(1)  # updated in place, not repeated
     expect(page.locator("#chat-messages .msg.progress .progress-note")).to_have_text("done")

@@ -18,6 +18,7 @@ from tests.support.database import snapshot
 from tests.support.hostile_markdown import HOSTILE_MARKDOWN
 from tests.support.polling import wait_until
 from tests.support.scripted_model_server import MODEL, ScriptedModelServer
+from tests.support.timing import ms
 
 ALLOWED_TAGS = {"DIV", "P", "BR", "HR", "STRONG", "EM", "S", "DEL", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI",
                 "H3", "H4", "H5", "H6", "A", "TABLE", "THEAD", "TBODY", "TR", "TH", "TD", "SPAN", "PROGRESS"}
@@ -98,6 +99,6 @@ def click_every_link(page, app_requests: list[str]) -> int:
     before = len(app_requests)
     for index in range(count):
         links.nth(index).click(no_wait_after=True)
-    page.wait_for_timeout(500)  # htmx would have sent by now; popups to other hosts are closed
+    page.wait_for_timeout(ms(0.5))  # htmx would have sent by now; popups to other hosts are closed
     assert app_requests[before:] == [], app_requests[before:]
     return count

@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.polling import wait_until
-from tests.support.server import start_server
+from tests.support.server import assert_no_traceback, start_server
+from tests.support.timing import ms, scaled
 
 PLUGIN = textwrap.dedent(
     """
@@ -22,7 +23,7 @@ PLUGIN = textwrap.dedent(
 
 
     class Hello(Plugin):
-        name = "hello"
+        name = "greeter"
         label = "Hello"
 
         async def render(self, request):
@@ -43,6 +44,7 @@ def live_project(tmp_path):
         yield server, plugin_file
     finally:
         server.stop()
+    assert_no_traceback(server)
 
 
 def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
@@ -52,7 +54,7 @@ def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
 
-    page.goto(server.url + "/hello")
+    page.goto(server.url + "/greeter")
     expect(page.locator("#app-panel h2")).to_have_text("Hello v1")
     expect(page.get_by_role("link", name="Hello", exact=True)).to_have_attribute("aria-current", "page")
     # The page's own live-reload socket connected: the Origin check lets the app's own page in.
@@ -63,8 +65,8 @@ def test_editing_a_plugin_reloads_the_open_page(page: Page, live_project):
     plugin_file.write_text(PLUGIN.format(version="v2"))
 
     # Nobody touches the page: the server restarts, the socket closes, the page reloads itself.
-    expect(page.locator("#app-panel h2")).to_have_text("Hello v2", timeout=20_000)
-    assert navigations.count(server.url + "/hello") >= 2  # a real reload, not a partial swap
+    expect(page.locator("#app-panel h2")).to_have_text("Hello v2", timeout=ms(20))
+    assert navigations.count(server.url + "/greeter") >= 2  # a real reload, not a partial swap
     # The reloaded page is connected to the restarted server, ready for the next change.
     wait_until(page, "() => document.documentElement.dataset.liveReload === 'connected'")
     assert sockets.count(own_socket) >= 2
@@ -78,11 +80,11 @@ def test_live_reload_socket_accepts_the_own_origin_and_refuses_others(live_proje
     server, _ = live_project
     url = server.url.replace("http://", "ws://") + "/live-reload"
 
-    with connect(url, origin=server.url, open_timeout=5) as socket:
+    with connect(url, origin=server.url, open_timeout=scaled(5)) as socket:
         socket.send("ping")  # accepted: the connection is open and stays open
 
     for foreign in ("http://evil.example", "http://localhost:1", "null"):
         with pytest.raises(InvalidStatus) as refused:
-            with connect(url, origin=foreign, open_timeout=5):
+            with connect(url, origin=foreign, open_timeout=scaled(5)):
                 pass
         assert refused.value.response.status_code == 403, foreign

@@ -48,10 +48,10 @@ def open_todos(page: Page, url: str) -> None:
 
 
 def wait_for_page_socket(page: Page) -> None:
-    """When the page has the chat's WebSocket (ws-connect), wait until it is open: messages the
+    """Every page has the chat's WebSocket (ws-connect): wait until it is open, since messages the
     server broadcasts (chatq notices such as "Added a todo: ...") reach only open sockets."""
-    if page.locator("[ws-connect]").count():
-        expect(page.locator("html")).to_have_attribute("data-socket", "open")
+    expect(page.locator("[ws-connect]")).to_have_count(1)
+    expect(page.locator("html")).to_have_attribute("data-socket", "open")
 
 
 def todo_items(page: Page):
@@ -387,9 +387,8 @@ def test_markup_in_titles_and_names_is_shown_as_text_and_runs_nothing(page: Page
     add_todo(page, markup)
     expect(todo_titles(page)).to_have_text([markup])
     expect(page.get_by_label(f"Done: {markup}")).to_have_count(1)
-    chat = page.locator("#chat-messages")
-    if chat.count():  # the chat beside the app announces the new todo (chatq), with its title
-        expect(chat).to_contain_text(f"Added a todo: {markup}")
+    # The chat beside the app announces the new todo (chatq), with its title as text.
+    expect(page.locator("#chat-messages")).to_contain_text(f"Added a todo: {markup}")
     assert_no_script_ran(page)
 
     # Edit it in place: the editor shows it as the input's value, and saving keeps it text.

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.cli import assert_one_line_error, clean_env
 from tests.support.server import free_port
+from tests.support.timing import scaled
 
 NAMES = ["python", "numpy", "data_dir", "sqlite", "port", "model_server", "nix"]
 
@@ -29,7 +30,7 @@ def doctor(*args: str, cwd: Path, env: dict | None = None, data_dir: Path | None
     ]
     return subprocess.run(
         command, cwd=cwd, env=env or clean_env(PYTHONIOENCODING="utf-8"),
-        capture_output=True, text=True, encoding="utf-8", timeout=60,
+        capture_output=True, text=True, encoding="utf-8", timeout=scaled(60),
     )
 
 
@@ -131,7 +132,7 @@ def test_a_terminal_without_unicode_gets_ascii_marks(tmp_path):
 def test_a_bad_option_or_setting_is_one_line_and_exit_2(tmp_path, args, mentions):
     result = subprocess.run(
         [sys.executable, "-m", "pipulate", "doctor", *args],
-        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=30,
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=scaled(30),
     )
     assert_one_line_error(result, 2, mentions)
     assert result.stdout == ""
@@ -141,7 +142,7 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "pipulate.toml").write_text("port = 'five'\n")
     result = subprocess.run(
         [sys.executable, "-m", "pipulate", "doctor", "--json"],
-        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=30,
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=scaled(30),
     )
     assert_one_line_error(result, 2, "port must be a whole number")
 
@@ -155,7 +156,7 @@ def test_doctor_reads_the_config_file_as_serve_does(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pipulate", "doctor"],
         cwd=tmp_path, env=clean_env(PYTHONIOENCODING="utf-8"), capture_output=True, text=True,
-        encoding="utf-8", timeout=60,
+        encoding="utf-8", timeout=scaled(60),
     )
     assert_no_traceback(result)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -168,6 +169,6 @@ def test_doctor_reads_the_config_file_as_serve_does(tmp_path):
 def test_doctor_is_listed_in_the_help(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pipulate", "--help"], cwd=tmp_path, env=clean_env(),
-        capture_output=True, text=True, timeout=30,
+        capture_output=True, text=True, timeout=scaled(30),
     )
     assert result.returncode == 0 and "doctor" in result.stdout

@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.cli import assert_one_line_error, clean_env, run_cli
 from tests.support.requirements import require
+from tests.support.timing import scaled
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,7 +150,7 @@ def test_without_git_it_says_so(tmp_path, template):
     env = clean_env(PATH=str(empty))
     result = subprocess.run(
         [sys.executable, "-m", "pipulate", "new", "pipulate", "acme", "--template", str(template)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=scaled(60),
     )
     assert_one_line_error(result, 1, mentions="git is not installed")
     assert not (tmp_path / "acme").exists()

@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.cli import assert_one_line_error, clean_env, run_cli
+from tests.support.cli import assert_one_line_error, clean_env, run_cli, unprivileged
 from tests.support.requirements import require
 from tests.support.server import free_port, start_server
+from tests.support.timing import poll, scaled
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / ("pipulate.exe" if os.name == "nt" else "pipulate")
 
@@ -42,27 +43,27 @@ class Launched:
         return self.err_path.read_text(errors="replace")
 
     def wait_ready(self, url: str, timeout: float = 30) -> httpx.Response:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"exited with {self.process.returncode}:\n{self.stdout()}\n{self.stderr()}")
             try:
-                response = httpx.get(url, timeout=1, trust_env=False)
+                response = httpx.get(url, timeout=scaled(1), trust_env=False)
                 if response.status_code == 200:
                     return response
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
-        pytest.fail(f"no answer from {url} within {timeout}s:\n{self.stdout()}\n{self.stderr()}")
+        pytest.fail(f"no answer from {url} within {scaled(timeout):g}s:\n{self.stdout()}\n{self.stderr()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, sig)
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=scaled(10))
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=scaled(10))
             except ProcessLookupError:
                 pass
         return self.process.returncode
@@ -103,19 +104,26 @@ def test_data_dir_that_cannot_be_written(tmp_path):
     result = run_cli("serve", "--port", port, cwd=tmp_path, env=clean_env(PIPULATE_DATA_DIR=str(a_file / "x")))
     assert_one_line_error(result, code=1, mentions="data dir")
 
-    # A folder without permissions. Root ignores permission bits, so this case only runs as
-    # another user (it is left out, not skipped, so a root CI run does not count it as a failure).
-    if hasattr(os, "geteuid") and os.geteuid() != 0:
-        locked = tmp_path / "locked"
-        locked.mkdir()
-        locked.chmod(0)
-        try:
-            result = run_cli("serve", "--port", port, "--data-dir", str(locked), cwd=tmp_path)
-            assert_one_line_error(result, code=1, mentions="cannot write")
-            result = run_cli("serve", "--port", port, "--data-dir", str(locked / "sub"), cwd=tmp_path)
-            assert_one_line_error(result, code=1, mentions="data dir")
-        finally:
-            locked.chmod(0o755)
+
+def test_a_data_dir_without_permissions(tmp_path):
+    """Root ignores permission bits; unprivileged() makes them apply to root too, so this runs
+    (and asserts) as any user."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    port = str(free_port())
+    wrapper = unprivileged()
+    try:
+        probe = subprocess.run([*wrapper, sys.executable, "-c", f"open({str(locked / 'x')!r}, 'w')"],
+                               capture_output=True, text=True, timeout=scaled(20))
+        assert probe.returncode != 0 and "Permission denied" in probe.stderr, probe  # the bits do apply
+        result = run_cli("serve", "--port", port, "--data-dir", str(locked), cwd=tmp_path, wrapper=wrapper)
+        assert_one_line_error(result, code=1, mentions="cannot write")
+        result = run_cli("serve", "--port", port, "--data-dir", str(locked / "sub"), cwd=tmp_path, wrapper=wrapper)
+        assert_one_line_error(result, code=1, mentions="data dir")
+    finally:
+        locked.chmod(0o755)
+    assert list(locked.iterdir()) == []
 
 
 @pytest.mark.parametrize("port", ["abc", "70000", "0", "-5", "5001.5", ""])
@@ -184,16 +192,35 @@ def test_help_and_version(tmp_path):
     require(CONSOLE_SCRIPT.exists(), "the pipulate console script", "pip install -e .")
     for command in ([sys.executable, "-m", "pipulate"], [str(CONSOLE_SCRIPT)]):
         result = subprocess.run([*command, "--help"], cwd=tmp_path, env=clean_env(),
-                                capture_output=True, text=True, timeout=20)
+                                capture_output=True, text=True, timeout=scaled(20))
         assert result.returncode == 0 and "serve" in result.stdout and result.stderr == "", result
         result = subprocess.run([*command, "serve", "--help"], cwd=tmp_path, env=clean_env(),
-                                capture_output=True, text=True, timeout=20)
+                                capture_output=True, text=True, timeout=scaled(20))
         assert result.returncode == 0 and result.stderr == "", result
         for option in ("--host", "--port", "--data-dir", "--config", "--live", "--open"):
             assert option in result.stdout
         result = subprocess.run([*command, "--version"], cwd=tmp_path, env=clean_env(),
-                                capture_output=True, text=True, timeout=20)
+                                capture_output=True, text=True, timeout=scaled(20))
         assert result.returncode == 0 and result.stdout.startswith("pipulate ")
+
+
+def test_the_readmes_usage_line_and_list_name_every_serve_option():
+    import contextlib
+    import io
+
+    from pipulate._cli import build_parser
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown), pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    options = set(re.findall(r"--[a-z][a-z-]+", shown.getvalue().split("options:")[0]))
+    assert {"--host", "--model", "--llm-url", "--model-file", "--live"} <= options
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## `pipulate serve`"):readme.index("## Branding")]
+    usage = section[section.index("pipulate serve ["):section.index("python -m pipulate serve")]
+    assert set(re.findall(r"--[a-z][a-z-]+", usage)) == options
+    listed = section[section.index("python -m pipulate serve"):]
+    assert {option for option in options if f"`{option}`" not in listed} == set()
 
 
 # --- start-ups that work -------------------------------------------------------------------------
@@ -266,7 +293,7 @@ def test_another_host_warns_that_there_is_no_login(tmp_path):
         assert httpx.get(f"http://127.0.0.2:{port}/", headers={"Host": "evil.example"}, trust_env=False).status_code == 400
         # Only that address is bound.
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=2, trust_env=False)
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=scaled(2), trust_env=False)
     finally:
         launched.stop()
     assert "Traceback" not in launched.stderr()
@@ -285,11 +312,9 @@ def _fake_openers(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return clean_env(PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"), opened
 
 
-def _wait_for_file(path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)  # let the fake finish writing
+def _wait_for_line(path: Path, timeout: float) -> None:
+    """Until the fake opener has written a whole line (it is called once the app answers)."""
+    poll(lambda: path.exists() and path.read_text().endswith("\n"), timeout, f"a line in {path.name}")
 
 
 def test_open_calls_the_browser_opener_with_the_url(tmp_path):
@@ -298,8 +323,7 @@ def test_open_calls_the_browser_opener_with_the_url(tmp_path):
     launched = Launched(serve_command("--port", str(port), "--open"), cwd=tmp_path, env=env)
     try:
         launched.wait_ready(f"http://127.0.0.1:{port}/")
-        _wait_for_file(opened, 15)
-        assert opened.exists(), launched.stdout() + launched.stderr()
+        _wait_for_line(opened, 15)
         assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}"]
     finally:
         launched.stop()
@@ -313,8 +337,7 @@ def test_open_does_not_wait_for_a_proxy(tmp_path):
     launched = Launched(serve_command("--port", str(port), "--open"), cwd=tmp_path, env=env)
     try:
         launched.wait_ready(f"http://127.0.0.1:{port}/")
-        _wait_for_file(opened, 5)
-        assert opened.exists(), "the opener was not called within 5 s"
+        _wait_for_line(opened, 5)  # not held up by the dead proxy
         assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}"]
     finally:
         launched.stop()
@@ -336,7 +359,7 @@ def test_live_mode_start_up_error_is_one_line_and_exits(tmp_path):
     port = free_port()
     launched = Launched(serve_command("--live", "--port", str(port), "--data-dir", "data"), cwd=tmp_path)
     try:
-        launched.process.wait(timeout=6)  # a normal start-up takes well under a second
+        launched.process.wait(timeout=scaled(6))  # a normal start-up takes well under a second
     except subprocess.TimeoutExpired:
         pass
     finally:

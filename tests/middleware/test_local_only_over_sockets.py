@@ -18,7 +18,8 @@ import pytest
 import websockets.exceptions
 import websockets.sync.client
 
-from tests.support.server import start_server
+from tests.support.server import assert_no_traceback, start_server
+from tests.support.timing import scaled
 
 WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 WS_ACCEPT = base64.b64encode(hashlib.sha1((WS_KEY + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
@@ -29,13 +30,14 @@ def live_server(tmp_path_factory):
     running = start_server(tmp_path_factory.mktemp("live") / "data", "--live")
     yield running
     running.stop()
+    assert_no_traceback(running)
 
 
 def exchange(port: int, request: bytes, until_headers_end: bool = False, timeout: float = 5) -> bytes:
     """Send raw bytes; read the answer until the server closes (or, for an upgrade, the headers end)."""
     answer = b""
-    deadline = time.monotonic() + timeout
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+    deadline = time.monotonic() + scaled(timeout)
+    with socket.create_connection(("127.0.0.1", port), timeout=scaled(timeout)) as connection:
         try:
             connection.sendall(request)
         except (BrokenPipeError, ConnectionResetError):
@@ -216,13 +218,14 @@ def test_websocket_with_a_foreign_host_is_refused(live_server, host):
 def test_websockets_client_library(live_server):
     port = live_server.port
     uri = f"ws://127.0.0.1:{port}/live-reload"
-    with websockets.sync.client.connect(uri, origin=f"http://127.0.0.1:{port}", proxy=None, open_timeout=5) as ws:
-        ws.send("ping")  # the server reads and ignores it; the socket stays open
-        time.sleep(0.05)
+    with websockets.sync.client.connect(uri, origin=f"http://127.0.0.1:{port}", proxy=None, open_timeout=scaled(5)) as ws:
+        ws.send("ping")  # the server reads and ignores it: no answer, and the socket stays open
+        with pytest.raises(TimeoutError):  # a close would raise ConnectionClosed instead
+            ws.recv(timeout=scaled(0.3))
         ws.send("still open")
     for origin in ("http://evil.example", f"http://127.0.0.1:{port}.evil.example"):
         with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-            websockets.sync.client.connect(uri, origin=origin, proxy=None, open_timeout=5)
+            websockets.sync.client.connect(uri, origin=origin, proxy=None, open_timeout=scaled(5))
         assert refused.value.response.status_code == 403
     assert "Traceback" not in live_server.log(), live_server.log()
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.timing import scaled
+
 ROOT = Path(__file__).resolve().parents[2]
 STUB = "tests/nix/stub-nixpkgs"
 BUILD = ["--option", "sandbox", "false"]  # the stub's builders use the host's /bin
@@ -55,7 +57,7 @@ def stub_override(flake_dir: Path) -> list[str]:
 
 
 def run_nix(args: list[str], cwd: Path, env: dict[str, str], *, timeout: float = 300, check: bool = True):
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=scaled(timeout))
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}", pytrace=False)
     return result

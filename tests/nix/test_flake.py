@@ -9,17 +9,20 @@ PATH. The venv shell pip-installs Pipulate from PyPI into its .venv (about half 
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
-import time
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.support.requirements import require
+from tests.support.server import free_port
+from tests.support.timing import poll, scaled
 
 from .support import (
     BUILD,
@@ -160,6 +163,7 @@ def test_default_shell_has_python_with_pipulate_and_numpy_and_changes_nothing(fl
     assert after.stdout == before.stdout
 
 
+@pytest.mark.timeout(scaled(1300))  # longer than its two nix commands' own limits (900 s + 300 s)
 def test_venv_shell_makes_a_venv_with_numpy_and_preloads_the_loader_libs(smoke_env, tmp_path):
     copy = make_git_copy(tmp_path / "flake")
     # SOURCE_DATE_EPOCH as mkShell sets it; a PYTHONPATH from the caller's environment.
@@ -239,41 +243,80 @@ class Version(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *args):
         pass
-http.server.HTTPServer(("127.0.0.1", 11434), Version).serve_forever()
+host, port = os.environ["OLLAMA_HOST"].rsplit(":", 1)
+http.server.HTTPServer((host, int(port)), Version).serve_forever()
 """
 
 
-def ollama_port_answers() -> bool:
+class AnsweringOllama(http.server.BaseHTTPRequestHandler):
+    """Someone's Ollama, already running: answers /api/version."""
+
+    def do_GET(self):
+        body = b'{"version": "0.0.0-already-running"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def answers(port: int) -> bool:
     try:
-        socket.create_connection(("127.0.0.1", 11434), timeout=0.5).close()
+        socket.create_connection(("127.0.0.1", port), timeout=scaled(0.5)).close()
         return True
     except OSError:
         return False
 
 
-def test_up_starts_ollama_runs_the_app_and_stops_what_it_started(flake, smoke_env, tmp_path):
+def run_up(flake, smoke_env, tmp_path, port: int):
+    """`nix run .#up -- --help` with OLLAMA_HOST on `port` (a free one: whatever listens on
+    11434 on this machine cannot change what is tested) and a fake `ollama` that serves there."""
     fake_tool(tmp_path / "bin", "ollama", FAKE_OLLAMA_SERVER)
     pidfile = tmp_path / "ollama.pid"
-    env = dict(smoke_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{smoke_env['PATH']}", PIDFILE=str(pidfile))
-    already_running = ollama_port_answers()
+    env = dict(smoke_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{smoke_env['PATH']}", PIDFILE=str(pidfile),
+               OLLAMA_HOST=f"127.0.0.1:{port}")
     result = run_nix(["nix", "run", *BUILD, *stub_override(flake), ".#up", "--", "--help"], flake, env)
     assert "usage: pipulate serve" in result.stdout
-    if already_running:  # someone's Ollama: used, not started, not stopped
-        assert "using the Ollama that answers" in result.stderr
-        assert not pidfile.exists()
-        return
-    assert "starting Ollama" in result.stderr
+    return result, pidfile
+
+
+def test_up_starts_ollama_runs_the_app_and_stops_what_it_started(flake, smoke_env, tmp_path):
+    port = free_port()
+    result, pidfile = run_up(flake, smoke_env, tmp_path, port)
+    assert f"starting Ollama on 127.0.0.1:{port}" in result.stderr, result.stderr
     pid = int(pidfile.read_text())
-    for _ in range(50):  # the trap killed it by PID before `up` exited; allow the kernel a moment
+
+    def gone() -> bool:  # the trap killed it by PID before `up` exited; allow the kernel a moment
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
+            return True
+        return False
+
+    try:
+        poll(gone, 5, "the Ollama that up started is stopped")
+    except AssertionError:
         os.kill(pid, 9)
-        pytest.fail("up left the Ollama it started running")
-    assert not ollama_port_answers()
+        raise
+    assert not answers(port)
+
+
+def test_up_uses_an_ollama_that_already_answers_and_leaves_it_running(flake, smoke_env, tmp_path):
+    port = free_port()
+    running = http.server.HTTPServer(("127.0.0.1", port), AnsweringOllama)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result, pidfile = run_up(flake, smoke_env, tmp_path, port)
+        assert f"using the Ollama that answers at 127.0.0.1:{port}" in result.stderr, result.stderr
+        assert "starting Ollama" not in result.stderr
+        assert not pidfile.exists()  # the fake ollama was never started
+        assert answers(port)  # and the running one was not stopped
+    finally:
+        running.shutdown()
+        running.server_close()
 
 
 def test_app_scripts_and_shell_hooks_pass_shellcheck(flake, smoke_env):

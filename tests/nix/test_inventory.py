@@ -256,10 +256,50 @@ def test_an_extra_without_an_entry_fails_evaluation(nix_env, tmp_path):
 
 def test_a_dependency_nixpkgs_lacks_says_what_to_do(nix_env, tmp_path):
     copy = make_git_copy(tmp_path)
+    mapping = copy / "nix" / "python-packages.json"
+    data = json.loads(mapping.read_text())
+    data["unavailable"]["left-pad"] = "not in nixpkgs: build it from PyPI (python-overrides.json)"
+    mapping.write_text(json.dumps(data))
     pyproject = copy / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"httpx>=0.27"', '"httpx>=0.27", "dbos>=3"', 1))
+    original = pyproject.read_text()
+    pyproject.write_text(original.replace('"httpx>=0.27"', '"httpx>=0.27", "left-pad>=1"', 1))
     result = evaluate_default_shell(copy, nix_env)
-    assert result.returncode != 0 and "'dbos' is not in nixpkgs" in result.stderr
+    assert result.returncode != 0
+    assert "'left-pad' is not in nixpkgs: not in nixpkgs: build it from PyPI" in result.stderr
+    # A name with no entry at all fails too, asking for one.
+    pyproject.write_text(original.replace('"httpx>=0.27"', '"httpx>=0.27", "right-pad"', 1))
+    result = evaluate_default_shell(copy, nix_env)
+    assert result.returncode != 0 and "no entry for the Python dependency 'right-pad'" in result.stderr
+
+
+def test_what_nixpkgs_lacks_is_built_here():
+    unavailable = load("python-packages.json")["unavailable"]
+    overrides = load("python-overrides.json")["packages"]
+    used = {normalize(Requirement(spec).name) for spec in pyproject_requirements()}
+    assert "dbos" in unavailable and "dbos" in overrides
+    assert not {name for name in unavailable if name in used and name not in overrides}
+
+
+def test_a_package_built_here_that_pyproject_does_not_pin_says_why_and_is_needed():
+    overrides = load("python-overrides.json")["packages"]
+    pinned = {normalize(r.name) for r in map(Requirement, pyproject_requirements())
+              if any(s.operator == "==" for s in r.specifier)}
+    needed = {normalize(Requirement(spec).name) for entry in overrides.values() for spec in entry["dependencies"]}
+    for name, entry in overrides.items():
+        if name in pinned:
+            continue
+        assert entry.get("why", "").strip(), f"{name} is built here but pyproject.toml does not pin it: say why"
+        assert name in needed, f"{name} is built here but no package built here needs it"
+    assert "croniter" in overrides and "croniter" not in pinned  # dbos asks a croniter newer than the pin's
+
+
+def test_a_name_mapped_to_another_package_says_why():
+    mapping = load("python-packages.json")
+    substitutes = mapping.get("substitutes", {})
+    renamed = {name for name, attr in mapping["packages"].items() if normalize(attr) != name}
+    assert renamed == set(substitutes)
+    assert all(reason.strip() for reason in substitutes.values())
+    assert mapping["packages"]["psycopg-binary"] == "psycopg-c"  # dbos asks psycopg[binary]
 
 
 def test_the_markers_used_are_understood():

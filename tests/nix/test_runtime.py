@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.timing import scaled
+
 from .support import BUILD, ROOT, STUB, fake_tool, run_nix, stub_override
 
 PYTHON_ENV_CLOSURE = """
@@ -44,9 +46,11 @@ def test_the_app_environment_has_a_websocket_library_and_the_pinned_packages(nix
     app = {entry["name"]: entry["version"] for entry in closure["app"]}
     assert "websockets" in app  # without it every /ws handshake is a 404 under `nix run`
     overrides = json.loads((ROOT / "nix" / "python-overrides.json").read_text())["packages"]
-    for name in ("python-fasthtml", "fastcore", "fastlite", "apswutils", "httpx2", "httpcore2"):
+    for name in ("python-fasthtml", "fastcore", "fastlite", "apswutils", "httpx2", "httpcore2", "dbos", "croniter"):
         assert app[name] == overrides[name]["version"], name
     assert "fasthtml" not in app  # nixpkgs' own, older FastHTML is not used
+    # dbos's psycopg[binary] and sqlalchemy[asyncio], Parquet and Excel for workflow results.
+    assert {"psycopg", "psycopg-c", "sqlalchemy", "greenlet", "click", "pyarrow", "openpyxl"} <= set(app)
     dev = {entry["name"] for entry in closure["dev"]}
     assert {"websockets", "fastapi", "sse-starlette", "starlette-context", "llama-cpp-python"} <= dev
 
@@ -83,7 +87,7 @@ def test_the_app_nix_run_starts_completes_a_websocket_handshake(smoke_env, serve
     env = dict(smoke_env, PIPULATE_DATA_DIR=str(tmp_path / "data"))
     result = subprocess.run(
         [sys.executable, str(ROOT / "nix" / "websocket-smoke.py"), str(serve_script)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=scaled(120),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "101 Switching Protocols" in result.stdout
@@ -97,7 +101,7 @@ def test_the_smoke_check_fails_without_a_websocket_library(smoke_env, serve_scri
     env = dict(smoke_env, PIPULATE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(blocker))
     result = subprocess.run(
         [sys.executable, str(ROOT / "nix" / "websocket-smoke.py"), str(serve_script)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=scaled(120),
     )
     assert result.returncode == 1 and "404" in result.stderr
 

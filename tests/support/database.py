@@ -6,10 +6,12 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from .timing import scaled
+
 
 def snapshot(database: Path) -> dict[str, list[tuple]]:
     """Every row of every table (SQLite's own tables aside), sorted, for before/after comparisons."""
-    with closing(sqlite3.connect(database, timeout=10)) as db:
+    with closing(sqlite3.connect(database, timeout=scaled(10))) as db:
         names = [
             row[0]
             for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -28,5 +30,5 @@ def rows_kept(before: dict, after: dict) -> list[str]:
 
 
 def query(database: Path, sql: str, parameters=()) -> list[tuple]:
-    with closing(sqlite3.connect(database, timeout=10)) as db:
+    with closing(sqlite3.connect(database, timeout=scaled(10))) as db:
         return db.execute(sql, parameters).fetchall()

@@ -24,6 +24,7 @@ This file is the same as the Botifython variant's tests/fake_botify.py (a core t
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -37,6 +38,12 @@ from starlette.routing import Route
 VALID_TOKEN = "f4c3b0715e1a2d3c4b5a69788796a5b4c3d2e1f0"
 USERNAME = "jane.doe"
 ORGANISATION = "acme-org"
+
+
+def _scaled(seconds: float) -> float:
+    """A time bound stretched by PIPULATE_TEST_TIME_FACTOR (tests/support/timing.py; this file is
+    copied into variants, so it reads the factor itself)."""
+    return seconds * float(os.environ.get("PIPULATE_TEST_TIME_FACTOR") or 1)
 
 # Botify's shapes, cut down to what a list shows. Names hold markup on purpose: it must be escaped.
 DEFAULT_PROJECTS = [
@@ -122,11 +129,11 @@ class FakeBotify:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + _scaled(timeout)
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"the fake Botify server did not start within {timeout}s")
+                raise RuntimeError(f"the fake Botify server did not start within {_scaled(timeout):g}s")
             time.sleep(0.01)
         return self
 
@@ -134,7 +141,7 @@ class FakeBotify:
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(_scaled(timeout))
 
     def __enter__(self) -> "FakeBotify":
         return self.start()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from .server import free_port
+from .timing import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -53,7 +54,7 @@ class LlamaServer:
     def stop(self, kill: bool = False) -> None:
         if self.process.poll() is None:
             (self.process.kill if kill else self.process.terminate)()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=scaled(10))
 
 
 def start_llama_server(model_file: Path, log_dir: Path, port: int | None = None, timeout: float = 60) -> LlamaServer:
@@ -70,14 +71,14 @@ def start_llama_server(model_file: Path, log_dir: Path, port: int | None = None,
             stderr=subprocess.STDOUT,
         )
     server = LlamaServer(process, port, log_path)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"llama_cpp.server exited:\n{log_path.read_text(errors='replace')[-3000:]}")
         try:
-            if httpx.get(f"{server.url}/v1/models", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/v1/models", timeout=scaled(1)).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.1)
     server.stop(kill=True)
-    raise RuntimeError(f"llama_cpp.server did not answer within {timeout}s")
+    raise RuntimeError(f"llama_cpp.server did not answer within {scaled(timeout):g}s")

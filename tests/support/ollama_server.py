@@ -43,6 +43,7 @@ from pathlib import Path
 import httpx
 
 from .server import free_port
+from .timing import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_TAG = "smollm2:latest"
@@ -437,7 +438,7 @@ class OllamaTestServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def events(self, since: int = 0) -> list[dict]:
-        response = httpx.get(f"{self.url}/test/events", params={"since": since}, timeout=5, trust_env=False)
+        response = httpx.get(f"{self.url}/test/events", params={"since": since}, timeout=scaled(5), trust_env=False)
         response.raise_for_status()
         return response.json()["events"]
 
@@ -446,7 +447,7 @@ class OllamaTestServer:
         return events[-1]["seq"] if events else 0
 
     def wait_for_event(self, name: str, since: int = 0, timeout: float = 5.0) -> dict | None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while True:
             found = [event for event in self.events(since) if event["event"] == name]
             if found:
@@ -460,10 +461,10 @@ class OllamaTestServer:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             try:
-                self.process.wait(timeout=timeout)
+                self.process.wait(timeout=scaled(timeout))
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=timeout)
+                self.process.wait(timeout=scaled(timeout))
         return self.process.returncode
 
 
@@ -492,18 +493,18 @@ def start_ollama_server(
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = OllamaTestServer(process, port, log_path, tuple(args))
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the test Ollama server exited with {process.returncode}:\n{server.log()[-3000:]}")
         try:
-            if httpx.get(f"{server.url}/api/version", timeout=1, trust_env=False).status_code == 200:
+            if httpx.get(f"{server.url}/api/version", timeout=scaled(1), trust_env=False).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
     server.stop(kill=True)
-    raise RuntimeError(f"the test Ollama server did not answer within {timeout}s:\n{server.log()[-3000:]}")
+    raise RuntimeError(f"the test Ollama server did not answer within {scaled(timeout):g}s:\n{server.log()[-3000:]}")
 
 
 if __name__ == "__main__":

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import time
 
+from .timing import scaled
+
 
 def wait_until(page, expression: str, timeout: float = 10.0, interval: float = 0.05):
     """Poll `expression` (a JavaScript function, e.g. "() => window.htmx !== undefined") with
     page.evaluate, which the page's CSP does not restrict, until it is truthy."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         value = page.evaluate(expression)
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"not true within {timeout} s: {expression}")
+            raise TimeoutError(f"not true within {scaled(timeout):g} s: {expression}")
         time.sleep(interval)

@@ -7,7 +7,8 @@ exact echo of hostile Markdown, a reply slow enough to delete its profile mid-wa
 
 Each fragment is sent as one SSE event (`data: {"choices":[{"delta":{"content": ...}}]}`, the
 JSON made by json.dumps, so a lone surrogate travels as the escape "\\ud800"); bytes are sent as
-they are, for events that are not what the API documents. `received` keeps every request body.
+they are, for events that are not what the API documents. `received` keeps every request body
+(so the model each request named); `models` is what /v1/models lists (the app refuses others).
 It runs uvicorn in a thread of the test process, on 127.0.0.1 and a free port.
 """
 
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from .server import free_port
+from .timing import scaled
 
 MODEL = "scripted"
 
@@ -31,9 +33,12 @@ def echo(messages: list[dict]) -> list[str]:
 
 
 class ScriptedModelServer:
-    def __init__(self, reply: Callable[[list[dict]], list] = echo, delay: float = 0.0) -> None:
+    def __init__(
+        self, reply: Callable[[list[dict]], list] = echo, delay: float = 0.0, models: tuple[str, ...] = (MODEL,)
+    ) -> None:
         self.reply = reply
         self.delay = delay  # seconds between fragments
+        self.models = models
         self.port = free_port()
         self.received: list[dict] = []
         self._server = None
@@ -50,7 +55,7 @@ class ScriptedModelServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while not self._server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("the scripted model server did not start")
@@ -59,7 +64,7 @@ class ScriptedModelServer:
 
     def __exit__(self, *exc_info) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=scaled(5))
 
     def _app(self):
         from starlette.applications import Starlette
@@ -67,7 +72,7 @@ class ScriptedModelServer:
         from starlette.routing import Route
 
         async def models(request):
-            return JSONResponse({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+            return JSONResponse({"object": "list", "data": [{"id": name, "object": "model"} for name in self.models]})
 
         async def completions(request):
             body = await request.json()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from .timing import scaled
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -33,7 +35,7 @@ class RunningServer:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10, trust_env=False, **kwargs)
+        return httpx.Client(base_url=self.url, trust_env=False, **{"timeout": scaled(10), **kwargs})
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -47,11 +49,19 @@ class RunningServer:
             except ProcessLookupError:
                 pass
             try:
-                self.process.wait(timeout=timeout)
+                self.process.wait(timeout=scaled(timeout))
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=timeout)
+                self.process.wait(timeout=scaled(timeout))
         return self.process.returncode
+
+
+def assert_no_traceback(*servers: RunningServer) -> None:
+    """For fixtures, after the test: a server that logged a traceback fails the test, whatever the
+    test itself looked at (a bug can answer 200 and still raise in a background task)."""
+    for server in servers:
+        log = server.log()
+        assert "Traceback" not in log, f"the server on port {server.port} logged a traceback:\n{log[-4000:]}"
 
 
 def start_server(
@@ -83,15 +93,15 @@ def start_server(
 
 
 def wait_until_ready(server: RunningServer, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         try:
-            if httpx.get(server.url + "/", timeout=1, trust_env=False).status_code == 200:
+            if httpx.get(server.url + "/", timeout=scaled(1), trust_env=False).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
     server.stop(signal.SIGKILL)
-    raise RuntimeError(f"server did not answer within {timeout}s:\n{server.log()}")
+    raise RuntimeError(f"server did not answer within {scaled(timeout):g}s:\n{server.log()}")

@@ -9,6 +9,7 @@ import pytest
 from tests.support.llm import HOW_TO_GET_LLAMA, llama_cpp_installed
 from tests.support.ollama_server import MODEL_TAG, VERSION, start_ollama_server
 from tests.support.requirements import require
+from tests.support.timing import scaled
 
 try:
     import ollama
@@ -31,7 +32,7 @@ def ollama_server(model_file, tmp_path_factory):
 @pytest.fixture
 def client(ollama_server):
     require(ollama is not None, "The ollama client", "pip install -e '.[test]'")
-    return ollama.Client(host=ollama_server.url, timeout=30, trust_env=False)
+    return ollama.Client(host=ollama_server.url, timeout=scaled(30), trust_env=False)
 
 
 def test_streaming_chat_parses_as_ollama_chunks(client, ollama_server):

@@ -17,7 +17,8 @@ import pytest
 from tests.apps.test_chat_over_websocket import ERROR, connect, receive
 from tests.apps.test_todos_over_http import HTMX, listing
 from tests.support.requirements import require
-from tests.support.server import start_server
+from tests.support.server import assert_no_traceback, start_server
+from tests.support.timing import scaled
 
 TITLE = "x" * 190
 
@@ -30,7 +31,7 @@ def mount_namespace_wrapper(data_dir, size: str) -> list[str]:
 def can_mount_a_tmpfs(tmp_path) -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run([*mount_namespace_wrapper(tmp_path, "64k"), "true"], capture_output=True, timeout=10)
+    probe = subprocess.run([*mount_namespace_wrapper(tmp_path, "64k"), "true"], capture_output=True, timeout=scaled(10))
     return probe.returncode == 0
 
 
@@ -42,6 +43,7 @@ def full_disk_server(tmp_path):
     server = start_server(data_dir, wrapper=mount_namespace_wrapper(data_dir, "400k"))
     yield server
     server.stop()
+    assert_no_traceback(server)
 
 
 def test_writes_on_a_full_disk_answer_507_and_reads_go_on(full_disk_server):

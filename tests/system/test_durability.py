@@ -11,6 +11,7 @@ import httpx
 
 from tests.apps.test_todos_over_http import parse_items
 from tests.support.server import start_server
+from tests.support.timing import scaled
 
 HTMX = {"HX-Request": "true"}
 TODO_ID = re.compile(r'id="todo-(\d+)"')
@@ -83,7 +84,7 @@ def test_a_kill_in_the_middle_of_a_stream_of_adds_loses_no_acknowledged_todo(ser
             count_before = len(acknowledged)
 
             def keep_adding(url=running.url, kill_point=kill_point, stop_adding=stop_adding, errors=errors):
-                with httpx.Client(base_url=url, timeout=5, headers=HTMX, trust_env=False) as client:
+                with httpx.Client(base_url=url, timeout=scaled(5), headers=HTMX, trust_env=False) as client:
                     for n in range(2000):  # bounded; the kill comes long before
                         if stop_adding.is_set():
                             return
@@ -99,12 +100,12 @@ def test_a_kill_in_the_middle_of_a_stream_of_adds_loses_no_acknowledged_todo(ser
 
             adder = threading.Thread(target=keep_adding, daemon=True)
             adder.start()
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + scaled(10)
             while len(acknowledged) < count_before + 50 and time.monotonic() < deadline:
                 time.sleep(0.01)
             crash(running)  # while a request is (most likely) in flight
             stop_adding.set()
-            adder.join(timeout=10)
+            adder.join(timeout=scaled(10))
             assert not adder.is_alive()
             assert all(isinstance(error, httpx.HTTPError) for error in errors), errors
             assert len(acknowledged) >= count_before + 50

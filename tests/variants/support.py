@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.nix.support import ROOT, make_git_copy
 from tests.support.cli import clean_env
 from tests.support.server import RunningServer, free_port, wait_until_ready
+from tests.support.timing import scaled
 
 VARIANT_TEMPLATE = ROOT / "templates" / "variant"
 BOTIFY_PACKAGE = VARIANT_TEMPLATE / "{% if variant == 'botifython' %}botify{% endif %}"
@@ -61,7 +62,7 @@ def pipulate(*args: str, cwd: Path, timeout: float = 120, **env_extra: str) -> s
     """`python -m pipulate ARGS` with this interpreter (copier installed), no PIPULATE_* settings."""
     env = clean_env(GIT_CONFIG_NOSYSTEM="1", **env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "pipulate", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "pipulate", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=scaled(timeout)
     )
 
 
@@ -99,7 +100,7 @@ def pip_install_editable(python: Path, project: Path) -> None:
         sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--disable-pip-version-check",
         "--no-index", "--no-build-isolation", "--no-deps", "-e", str(project),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=scaled(300))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

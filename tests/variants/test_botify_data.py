@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cli import clean_env
 from tests.support.fake_botify import VALID_TOKEN, FakeBotify
+from tests.support.timing import scaled
 
 from .support import git, new_variant, pip_install_editable, serve
 
@@ -34,7 +35,7 @@ def set_token(venv_python, project, data_dir, fake) -> None:
     command = venv_python.parent / f"{SLUG}-token"
     result = subprocess.run(
         [str(command), "--data-dir", str(data_dir), "set"], input=VALID_TOKEN + "\n", cwd=project,
-        env=clean_env(BOTIFY_API_URL=fake.url), capture_output=True, text=True, timeout=60,
+        env=clean_env(BOTIFY_API_URL=fake.url), capture_output=True, text=True, timeout=scaled(60),
     )
     assert result.returncode == 0, result.stderr
 

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cli import clean_env
 from tests.support.requirements import require
+from tests.support.timing import scaled
 
 from .support import available_variants, git, new_variant, pip_install_editable, serve
 
@@ -107,7 +108,7 @@ def test_it_installs_offline_and_its_own_tests_pass(variant, venv_python):
     pip_install_editable(venv_python, project)
     result = subprocess.run(
         [str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project, env=clean_env(), capture_output=True, text=True, timeout=300,
+        cwd=project, env=clean_env(), capture_output=True, text=True, timeout=scaled(300),
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout
@@ -119,8 +120,8 @@ def test_its_server_shows_the_brand_and_names_the_database_after_it(variant, ven
     pip_install_editable(venv_python, project)
     server = serve(venv_python, project, project / "data")
     try:
-        page = httpx.get(server.url + "/", timeout=10, trust_env=False)
-        logo = httpx.get(server.url + "/brand-logo", timeout=10, trust_env=False)
+        page = httpx.get(server.url + "/", timeout=scaled(10), trust_env=False)
+        logo = httpx.get(server.url + "/brand-logo", timeout=scaled(10), trust_env=False)
     finally:
         server.stop()
     assert page.status_code == 200
