@@ -23,7 +23,8 @@ EQUIVALENT_FILE = Path("scripts/mutate-equivalent.txt")
 CAUGHT = ("killed", "timeout", "segfault")
 
 
-SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|CONFLICT|VALUES)\b", re.I)
+# A line of SQL: a statement, or a clause handed to fastlite (where=..., order_by=...).
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|CONFLICT|VALUES|WHERE|ORDER)\b", re.I)
 CODEC = re.compile(r"[\"'](utf-8|utf-16|latin-1)[\"']", re.I)
 
 

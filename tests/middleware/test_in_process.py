@@ -180,3 +180,50 @@ def test_an_answer_already_started_is_not_answered_twice():
 
     answer = call(RequestSizeLimitMiddleware(answers_then_reads, max_bytes=10), http_scope({}), [b"12345", b"678901"])
     assert [m["type"] for m in answer.messages] == ["http.response.start"]
+
+
+# --- the upload limit of a workflow step's form ---------------------------------------------------------
+
+STEP = "/report/runs/run-1/steps/upload_file"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type", "limit"),
+    [
+        ("POST", STEP, "multipart/form-data; boundary=x", 5000),
+        ("POST", STEP, "Multipart/Form-Data; boundary=x", 5000),
+        ("POST", STEP, "application/x-www-form-urlencoded", 10),
+        ("POST", STEP, None, 10),
+        ("PUT", STEP, "multipart/form-data; boundary=x", 10),
+        ("POST", "/todos", "multipart/form-data; boundary=x", 10),
+        ("POST", STEP + "/more", "multipart/form-data; boundary=x", 10),
+    ],
+)
+def test_only_a_multipart_post_of_a_step_form_gets_the_upload_limit(method, path, content_type, limit):
+    middleware = RequestSizeLimitMiddleware(Recorder(), max_bytes=10, upload_bytes=5000)
+    headers = [("Content-Type", content_type)] if content_type else []
+    assert middleware.limit(http_scope([("Accept", "*/*"), *headers], method=method, path=path)) == limit
+    assert middleware.limit({"type": "http", "method": "POST", "headers": []}) == 10  # no path at all
+
+
+@pytest.mark.parametrize(("size", "status"), [(4000, 200), (6000, 413)])
+def test_a_step_form_is_measured_against_the_upload_limit(size, status):
+    recorder = Recorder()
+    scope = http_scope([("Content-Type", "multipart/form-data; boundary=x")], path=STEP)
+    answer = call(RequestSizeLimitMiddleware(recorder, max_bytes=10, upload_bytes=5000), scope, [b"x" * 1000] * (size // 1000))
+    assert answer.status == status
+    if status == 413:
+        assert "Request too large: the limit is 5000 bytes. Nothing was saved." in answer.body.decode()
+    else:
+        assert len(recorder.body) == size
+    declared = http_scope([("Content-Type", "multipart/form-data; boundary=x"), ("Content-Length", str(size))], path=STEP)
+    assert call(RequestSizeLimitMiddleware(Recorder(), max_bytes=10, upload_bytes=5000), declared, [b"x" * size]).status == status
+
+
+def test_the_default_upload_limit_is_50_mb():
+    from pipulate._middleware.request_size import UPLOAD_LIMIT
+
+    middleware = RequestSizeLimitMiddleware(Recorder())
+    scope = http_scope([("Content-Type", "multipart/form-data; boundary=x")], path=STEP)
+    assert middleware.limit(scope) == UPLOAD_LIMIT == 50 * 1024 * 1024
+    assert middleware.limit(http_scope([], path=STEP)) == 1024 * 1024
