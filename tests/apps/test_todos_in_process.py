@@ -137,3 +137,17 @@ def test_a_deleted_profiles_todos_go_with_it(app):
     core.db.execute("INSERT INTO todos (profile_id, title, position) VALUES (?, 'kept', 1), (?, 'dropped', 1)", [keep, gone])
     core.plugins["todos"].on_profile_deleted(gone)
     assert core.db.execute("SELECT profile_id, title FROM todos").fetchall() == [(keep, "kept")]
+
+
+def test_the_list_is_ordered_by_position_then_id_whatever_the_query_plan(app):
+    """The order is asked of SQLite, not left to the index it happens to use: without the index
+    (or once statistics make the planner scan the table) rows would come in id order."""
+    core = app.state.core
+    profile = core.profiles.stored_selection().id
+    core.db.execute("DROP INDEX idx_todos_profile_id_position")
+    core.db.execute(
+        "INSERT INTO todos (id, profile_id, title, position) VALUES (1, ?, 'third', 3), (2, ?, 'first', 1), "
+        "(3, ?, 'second b', 2), (4, ?, 'second a', 2)",
+        [profile] * 4,
+    )
+    assert [todo.title for todo in core.plugins["todos"].list_todos(profile)] == ["first", "second b", "second a", "third"]
