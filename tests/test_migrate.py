@@ -276,3 +276,11 @@ def test_a_key_declared_in_a_way_that_cannot_be_upgraded_is_left_with_a_warning(
         ("WARNING", "table notes: its primary key is declared in a way this version cannot upgrade; ids may be reused"),
     ]
     assert dump(path)["rows"]["notes"] == [(1, "kept", None, 0)]  # the new columns added, the key left
+
+
+def test_a_primary_key_declared_desc_is_left_as_it_is(tmp_path):
+    """SQLite refuses AUTOINCREMENT on `INTEGER PRIMARY KEY DESC`: the app starts on such a file."""
+    path = tmp_path / "app.db"
+    old_file(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY DESC, text TEXT)", "INSERT INTO notes VALUES (1, 'kept')")
+    migrate(open_database(path), [NOTES])
+    assert dump(path)["rows"]["notes"] == [(1, "kept", None, 0)]
