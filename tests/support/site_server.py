@@ -54,6 +54,13 @@ class SiteServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        async def shutdown():  # end open connections (a page that never finishes) before the loop
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
 
