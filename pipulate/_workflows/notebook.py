@@ -15,6 +15,7 @@ a thread of its own with its own event loop, so this works inside Jupyter's runn
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from pathlib import Path
@@ -119,7 +120,8 @@ class Workflows:
         if self.on_event is not None:
             self.on_event(event)
         if event["kind"] == "finished":
-            asyncio.run_coroutine_threadsafe(self.engine.job_ended(event["run_key"]), self._loop)
+            # Scheduled from a fresh context, not the job thread's (see service.py's _from_job_thread).
+            contextvars.Context().run(asyncio.run_coroutine_threadsafe, self.engine.job_ended(event["run_key"]), self._loop)
         with self._changed:
             self._changed.notify_all()
 

@@ -68,9 +68,10 @@ BLOCKED = ["/section-0/page-0?print=1", "/files/report.pdf", "/private/public/mo
 
 
 class FixtureSite:
-    def __init__(self, origin_ref: list, throttle_phase: range = range(20, 25)) -> None:
+    def __init__(self, origin_ref: list, throttle_phase: range = range(20, 25), fixed=()) -> None:
         self.origin_ref = origin_ref  # [origin], filled once the server has a port
         self.throttle_phase = throttle_phase
+        self.fixed = set(fixed)  # defect pages served without their defect (a later crawl of a fixed site)
         self.page_requests = 0
         self.throttled = 0
         self.lock = threading.Lock()
@@ -141,6 +142,8 @@ class FixtureSite:
         return Reply(404, b"<html><head><title>Not found</title></head><body>Not found</body></html>")
 
     def defect(self, name: str, o: str) -> Reply:
+        if name in self.fixed:
+            return Reply(200, healthy_variant(f"The fixed version of the page {name}").encode())
         home = [("/", "Home")]
         long_title = "A title that goes on and on well past what search results show for it"
         pages = {

@@ -175,4 +175,4 @@ class SiteAudit(Workflow):
 def _site(url: str) -> str:
     from urllib.parse import urlsplit
 
-    return (urlsplit(url).hostname or "").removeprefix("www.")
+    return urlsplit(url).netloc.removeprefix("www.")  # the port too: another port is another site

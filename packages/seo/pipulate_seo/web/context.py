@@ -11,9 +11,9 @@ from pathlib import Path
 from ..audit.catalog import ISSUES, RANK
 from .data import has_table, open_readonly
 
-LIMIT = 3_500  # characters: leaves room for the conversation in a small model's context
-EXAMPLES = 3
-DETAIL_URLS = 15
+LIMIT = 4_000  # characters: leaves room for the conversation in a small model's context
+EXAMPLES = 2
+DETAIL_URLS = 12
 
 
 def crawl_context(folder: Path, focus: str | None = None) -> str:
@@ -29,8 +29,9 @@ def crawl_context(folder: Path, focus: str | None = None) -> str:
         rows = db.execute("SELECT type, count(DISTINCT url_id) FROM issues GROUP BY type").fetchall()
         found = sorted(((kind, n) for kind, n in rows if kind in ISSUES),
                        key=lambda item: (RANK[ISSUES[item[0]].severity], -item[1]))
-        lines = [f"This crawl fetched {crawled:,} pages. Issues found (severity, pages affected"
-                 + (", clicks on those pages from Search Console" if traffic else "") + "):"]
+        lines = _focus(db, focus) if focus in ISSUES else []  # what the page shows comes first
+        lines.append(f"This crawl fetched {crawled:,} pages. Issues found (severity, pages affected"
+                     + (", clicks on those pages from Search Console" if traffic else "") + "):")
         for kind, count in found:
             issue = ISSUES[kind]
             clicks = ""
@@ -40,19 +41,17 @@ def crawl_context(folder: Path, focus: str | None = None) -> str:
                 clicks = f", {total:,} clicks"
             examples = [url for (url,) in db.execute("SELECT u.url FROM issues i JOIN urls u ON u.id = i.url_id "
                                                        "WHERE i.type = ? ORDER BY u.url LIMIT ?", [kind, EXAMPLES])]
-            lines.append(f"- {issue.title} ({issue.severity}, {count:,} pages{clicks}): {issue.explanation} "
-                         f"For example: {', '.join(examples)}")
+            lines.append(f"- {issue.title} ({issue.severity}, {count:,} pages{clicks}), e.g. {', '.join(examples)}")
         if not found:
             lines.append("- none")
-        if focus in ISSUES:
-            lines += _focus(db, focus)
     text = "\n".join(lines)
     return text if len(text) <= LIMIT else text[: LIMIT - 1] + "…"
 
 
 def _focus(db, kind: str) -> list[str]:
     issue = ISSUES[kind]
-    lines = [f"The user is looking at the issue “{issue.title}”. Its affected pages, with their facts:"]
+    lines = [f"The user is looking at the issue “{issue.title}” ({issue.severity}): {issue.explanation} "
+             "Its affected pages, with their facts:"]
     for url, detail, status, title, words, depth in db.execute(
             "SELECT u.url, i.detail, p.status, p.title, p.word_count, u.depth FROM issues i JOIN urls u ON u.id = i.url_id "
             "LEFT JOIN pages p ON p.url_id = i.url_id WHERE i.type = ? ORDER BY u.url LIMIT ?", [kind, DETAIL_URLS]):
