@@ -68,7 +68,7 @@ BLOCKED = ["/section-0/page-0?print=1", "/files/report.pdf", "/private/public/mo
 
 
 class FixtureSite:
-    def __init__(self, origin_ref: list, throttle_phase: range = range(20, 25), fixed=()) -> None:
+    def __init__(self, origin_ref: list, throttle_phase: range = range(20, 23), fixed=()) -> None:
         self.origin_ref = origin_ref  # [origin], filled once the server has a port
         self.throttle_phase = throttle_phase
         self.fixed = set(fixed)  # defect pages served without their defect (a later crawl of a fixed site)
