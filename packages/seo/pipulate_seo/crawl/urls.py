@@ -44,13 +44,30 @@ def normalize(url: str, base: str | None = None, strip_params: frozenset[str] = 
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
-    path = quote(unquote(parts.path), safe=_SAFE_PATH) if parts.path else "/"
+    path = quote(unquote(_without_dots(parts.path)), safe=_SAFE_PATH) if parts.path else "/"
     query = parts.query
     if query and strip_params:
         kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() not in strip_params]
         query = urlencode(kept, quote_via=quote)
     result = urlunsplit((scheme, netloc, path or "/", query, ""))
     return result if len(result) <= MAX_URL_LENGTH else None
+
+
+def _without_dots(path: str) -> str:
+    """RFC 3986's remove_dot_segments: /a/../b is /b (only when there are dot segments)."""
+    if "/." not in path:
+        return path
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    result = "/".join(kept)
+    if path.endswith(("/.", "/..")):
+        result += "/"
+    return result if result.startswith("/") else "/" + result
 
 
 def check_start(url: str) -> str:
