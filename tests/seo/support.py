@@ -10,7 +10,6 @@ from pipulate_seo.audit.checks import run_audit
 from pipulate_seo.crawl.config import CrawlConfig, checked
 from pipulate_seo.crawl.engine import Reporter, run_crawl
 from pipulate_seo.crawl.store import CrawlStore
-
 from tests.seo import fixture_site
 from tests.support.site_server import SiteServer
 

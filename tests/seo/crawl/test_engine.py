@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from pipulate_seo.crawl.engine import Reporter, run_crawl
 from pipulate_seo.crawl.store import CrawlStore
-
 from tests.seo import fixture_site
 from tests.seo.support import crawl, issues, pages, serve, states
 from tests.support.site_server import Reply

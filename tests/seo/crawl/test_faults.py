@@ -8,11 +8,11 @@ import gzip
 import resource
 
 import pytest
+
 from pipulate_seo.crawl.config import CrawlConfig, checked
 from pipulate_seo.crawl.engine import CrawlError, CrawlPaused
 from pipulate_seo.crawl.fetch import fetch, make_client
 from pipulate_seo.crawl.urls import BadURL
-
 from tests.seo.support import crawl, pages, serve, states
 from tests.support.site_server import Reply
 
