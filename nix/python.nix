@@ -177,7 +177,7 @@ let
     );
     meta.description = seoProject.description;
   };
-  seoIf = lib.optional withSeo seo;
+  seoIf = lib.optionals withSeo [ seo ];
 in
 {
   inherit python pipulate seo;
