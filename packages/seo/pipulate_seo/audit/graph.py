@@ -80,6 +80,7 @@ def nodes_table(db: sqlite3.Connection, destination: Path) -> int:
     def shape(record):
         record.pop("id")
         record["orphan"], record["dead_end"] = bool(record["orphan"]), bool(record["dead_end"])
+        record["pagerank"] = round(record["pagerank"] or 0.0, 8)
         return record
 
     return write_query(db, NODES_SQL, destination, shape)

@@ -89,6 +89,7 @@ def graph_card(result, run):
               cls="facts"),
         P("Highest internal PageRank: ", *[Span(external(row["url"]), " ") for row in top], cls="hint") if top else None,
         Div(Canvas(id=f"graph-canvas-{key}", width="900", height="520", cls="link-graph", data_src=run.url("graph.json"),
+                   style="width: 100%; height: auto; border: 1px solid #ddd; border-radius: 6px; cursor: grab",
                    aria_label="The site's link structure: drag to move, scroll to zoom, hover a dot for its page"),
             P("", id=f"graph-info-{key}", cls="hint graph-info"), cls="graph-box"),
         Script(src="/seo-crawl/static/d3-force.js"), Script(src="/seo-crawl/static/linkgraph.js"),
