@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
 
     async def on_startup():
         chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
+        _quiet_client_faults()
         if core.workflows is not None:
             await core.workflows.start()  # resumes jobs that were running, in the background
 
@@ -179,6 +180,25 @@ def _extra_allowed_hosts(settings: Settings) -> list[str]:
     if settings.host not in ("0.0.0.0", "::", ""):
         extra.append(settings.host)
     return extra
+
+
+class _ClientFault(logging.Filter):
+    """uvicorn logs a client's invalid WebSocket text (not UTF-8) with a traceback; it is the
+    client's fault and the socket is closed with 1007 as the protocol says: keep one line."""
+
+    MESSAGES = ("Invalid UTF-8 sequence received from client",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and any(text in record.getMessage() for text in self.MESSAGES):
+            record.exc_info, record.exc_text, record.levelno, record.levelname = None, None, logging.WARNING, "WARNING"
+        return True
+
+
+def _quiet_client_faults() -> None:
+    # Added once the server runs: uvicorn configures its loggers when it starts.
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _ClientFault) for f in logger.filters):
+        logger.addFilter(_ClientFault())
 
 
 def create_app_from_environment() -> FastHTML:

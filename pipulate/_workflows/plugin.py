@@ -100,7 +100,7 @@ class Workflow(Plugin):
         run = self.run(key)
         spec = self.engine.spec(self.name, step)
         view = self.engine.view(run)
-        self.engine._refuse_change(view, spec)  # finalized, or a job depends on it: say so now
+        self.engine.check_changeable(view, spec)  # finalized, or a job depends on it: say so now
         number = view.specs.index(spec) + 1
         return step_card(self, view, number, spec, show_form=True)
 

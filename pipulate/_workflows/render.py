@@ -152,7 +152,8 @@ def step_card(workflow, view: RunView, number: int, spec: StepSpec, show_form: b
                             hx_target=f"#step-{key}-{spec.id}", hx_swap="outerHTML", title="Change this step's inputs"))
     parts = [Header(*title)]
     if spec.description and (show_form or row.status != DONE):
-        parts.append(P(spec.description, cls="hint"))
+        # The step's docstring, as Markdown (sanitized like the chat's): `code` and links read right.
+        parts.append(Div(NotStr(render_markdown(spec.description)), cls="hint step-description"))
     if row.status == STALE and not show_form:
         parts.append(P("Stale: a step it depends on changed. It runs again once it has what it needs.", cls="stale-note"))
     if show_form:
