@@ -62,7 +62,7 @@ print(json.dumps({"pages": seen["pages"], "seconds": seconds,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 
-PIPULATE_CRAWL = r'''
+OUR_CRAWL = r'''
 import json, resource, sys, time
 from pathlib import Path
 from pipulate_seo.crawl.config import CrawlConfig, checked
@@ -130,7 +130,7 @@ def measure(crawler: str, pages: int, concurrency: int, work: Path) -> dict:
             return run(SCRAPY_SPIDER, start, str(pages), str(concurrency))
         folder = work / f"pipulate-{pages}"
         folder.mkdir(parents=True, exist_ok=True)
-        return run(PIPULATE_CRAWL, start, str(pages), str(concurrency), str(folder))
+        return run(OUR_CRAWL, start, str(pages), str(concurrency), str(folder))
     finally:
         site.kill()
         site.wait()

@@ -24,6 +24,7 @@ from fasthtml.common import (
     Header,
     Input,
     Label,
+    NotStr,
     Option,
     P,
     Progress,
@@ -39,6 +40,7 @@ from fasthtml.common import (
     Tr,
 )
 
+from .._chat.markdown import render_markdown
 from .definition import StepSpec
 from .engine import RunView
 from .fields import FieldSpec
