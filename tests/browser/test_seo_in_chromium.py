@@ -57,6 +57,10 @@ def test_start_a_crawl_watch_it_open_the_issues_and_export_the_audit(chromium, t
             expect(detail).to_contain_text("3 affected URLs")
             expect(detail.get_by_role("link", name=site.origin + "/defects/broken-source")).to_be_visible()
             expect(page).to_have_url(re.compile(r"/issues/broken_link$"))
+            # "Explain this issue" asks the chat, over the page's socket (no model answers here: the
+            # question shows in the chat, and the chat says what it could not reach).
+            detail.get_by_role("button", name="Explain this issue").click()
+            expect(page.locator("#chat-messages .msg.user").last).to_contain_text("Explain the issue “Links to a broken page”")
 
             # The link graph is drawn from the package's own scripts.
             graph = page.locator("article[id$='-link_graph']")
