@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     built-in, plugin-folder and entry-point plugin is loaded."""
     settings = settings or load_settings()
     load_errors: list[PluginError] = []  # a plugin that fails to import is named; the rest start
-    plugin_classes = discover_plugins(settings.plugin_dirs, load_errors) if plugins is None else plugins
+    plugin_classes = discover_plugins(settings.plugin_dirs, load_errors, settings.disabled_plugins) if plugins is None else plugins
     for failure in load_errors:
         log.error("%s", failure)
 

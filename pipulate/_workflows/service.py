@@ -10,6 +10,7 @@ path) and marks a job whose record is gone as failed, so no run waits forever.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import html
 import logging
 import shutil
@@ -69,7 +70,9 @@ class WorkflowService:
     def _from_job_thread(self, event: dict) -> None:
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: self._spawn(self.on_job_event(event)))
+            # A fresh context: the job thread's carries the job engine's "inside this job" state, and a
+            # task inheriting it would start the next step's job as a child of this (ended) one.
+            loop.call_soon_threadsafe(lambda: self._spawn(self.on_job_event(event)), context=contextvars.Context())
 
     async def on_job_event(self, event: dict) -> None:
         key, step, kind = event["run_key"], event["step"], event["kind"]
