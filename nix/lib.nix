@@ -18,6 +18,8 @@ let
       name ? "pipulate",
       port ? null,
       extraPythonPackages ? ps: [ ],
+      # true for a variant that serves the SEO tools (packages/seo): Pipulate and Botifython.
+      seo ? false,
       # true when src is a Pipulate checkout: the dev shell puts its working tree first on
       # PYTHONPATH, and its test suite and .nix formatting become checks.
       pipulateFromSource ? false,
@@ -31,6 +33,7 @@ let
           coreSrc
           extraPythonPackages
           ;
+        withSeo = seo;
       };
       configFile = if builtins.pathExists "${src}/pipulate.toml" then "${src}/pipulate.toml" else null;
       apps = import ./apps.nix {

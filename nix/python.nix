@@ -13,6 +13,7 @@
   lib,
   coreSrc, # a checkout of Pipulate: pyproject.toml and pipulate/ come from here
   extraPythonPackages ? ps: [ ], # a variant's additions, e.g. ps: [ ps.pandas ]
+  withSeo ? false, # the SEO tools (packages/seo) in what `nix run` serves: the Pipulate and Botifython variants
 }:
 let
   python = pkgs.python3;
@@ -159,18 +160,38 @@ let
     # working tree must not stop the shell from opening. checks.numpy imports it instead.
     meta.description = pyproject.project.description;
   };
+  # The SEO tools: a plugin package of this repository with its own pyproject.toml; its
+  # dependencies resolve like the core's, and "pipulate-core" is the package built above.
+  seoProject = (builtins.fromTOML (builtins.readFile (coreSrc + "/packages/seo/pyproject.toml"))).project;
+  seo = ps.buildPythonPackage {
+    pname = seoProject.name;
+    inherit (seoProject) version;
+    pyproject = true;
+    src = builtins.path {
+      name = "pipulate-seo-source";
+      path = coreSrc + "/packages/seo";
+    };
+    build-system = [ ps.setuptools ];
+    dependencies = [ pipulate ] ++ resolveAll (
+      lib.filter (spec: (parse spec).name != "pipulate-core") seoProject.dependencies
+    );
+    meta.description = seoProject.description;
+  };
+  seoIf = lib.optionals withSeo [ seo ];
 in
 {
-  inherit python pipulate;
+  inherit python pipulate seo;
   # For the tests: the packages built from PyPI, and how a requirement resolves.
   fromPyPI = ours;
   inherit resolve;
   # What `nix run` serves with: the package and a variant's additions.
-  appEnv = python.withPackages (p: [ pipulate ] ++ extraPythonPackages p);
+  appEnv = python.withPackages (p: [ pipulate ] ++ seoIf ++ extraPythonPackages p);
   # The dev shell and the test check: dependencies, test tools and the package (tests start
   # `python -m pipulate` in other folders; in a checkout the dev shell's PYTHONPATH puts the
   # working tree first).
-  devEnv = python.withPackages (p: runtimeDeps ++ testDeps ++ [ pipulate ] ++ extraPythonPackages p);
+  devEnv = python.withPackages (
+    p: runtimeDeps ++ testDeps ++ [ pipulate seo ] ++ extraPythonPackages p
+  );
   # Darwinix: JupyterLab next to numpy and the package.
   notebookEnv = python.withPackages (
     p:

@@ -32,6 +32,7 @@ _EXPORTS = {
     "Field": "._workflows.fields",
     "URL": "._workflows.fields",
     "Upload": "._workflows.fields",
+    "Tables": "._workflows.results",
     "Job": "._workflows.job",
     "JobCancelled": "._workflows.job",
     "LLM": "._workflows.llm",

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
     built-in, plugin-folder and entry-point plugin is loaded."""
     settings = settings or load_settings()
     load_errors: list[PluginError] = []  # a plugin that fails to import is named; the rest start
-    plugin_classes = discover_plugins(settings.plugin_dirs, load_errors) if plugins is None else plugins
+    plugin_classes = discover_plugins(settings.plugin_dirs, load_errors, settings.disabled_plugins) if plugins is None else plugins
     for failure in load_errors:
         log.error("%s", failure)
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, plugins: list[type[Plugin]] | N
         from ._backup import run_automatic_backups
 
         chat.loop = asyncio.get_running_loop()  # for chat.say_soon from other threads
+        _quiet_client_faults()
         if settings.backup_every_hours > 0:
             core.start_task(run_automatic_backups(settings), "automatic backups")
         if core.workflows is not None:
@@ -191,6 +192,25 @@ def _extra_allowed_hosts(settings: Settings) -> list[str]:
     if settings.host not in ("0.0.0.0", "::", ""):
         extra.append(settings.host)
     return extra
+
+
+class _ClientFault(logging.Filter):
+    """uvicorn logs a client's invalid WebSocket text (not UTF-8) with a traceback; it is the
+    client's fault and the socket is closed with 1007 as the protocol says: keep one line."""
+
+    MESSAGES = ("Invalid UTF-8 sequence received from client",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and any(text in record.getMessage() for text in self.MESSAGES):
+            record.exc_info, record.exc_text, record.levelno, record.levelname = None, None, logging.WARNING, "WARNING"
+        return True
+
+
+def _quiet_client_faults() -> None:
+    # Added once the server runs: uvicorn configures its loggers when it starts.
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _ClientFault) for f in logger.filters):
+        logger.addFilter(_ClientFault())
 
 
 def create_app_from_environment() -> FastHTML:

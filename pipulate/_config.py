@@ -32,6 +32,9 @@ class Settings:
     port: int = 5001
     data_dir: Path = Path("data")
     plugin_dirs: tuple[Path, ...] = (Path("plugins"),)
+    # Installed plugin packages (entry point names, e.g. "seo") or plugin names this app does not
+    # load: a variant that shares an environment with others (a dev shell, a test venv) stays itself.
+    disabled_plugins: tuple[str, ...] = ()
     accent_color: str = "#2f6d5a"
     # "normal": a commit survives the app being killed (WAL); "full": also a power cut, at the
     # price of an fsync (~0.3 ms, blocking) per write. See the README's Benchmarks section.
@@ -96,6 +99,7 @@ class Settings:
             "PIPULATE_PORT": str(self.port),
             "PIPULATE_DATA_DIR": str(self.data_dir),
             "PIPULATE_PLUGIN_DIRS": os.pathsep.join(str(p) for p in self.plugin_dirs),
+            "PIPULATE_DISABLED_PLUGINS": ",".join(self.disabled_plugins),
             "PIPULATE_ACCENT_COLOR": self.accent_color,
             "PIPULATE_LOGO": str(self.logo or ""),
             "PIPULATE_SYNCHRONOUS": self.synchronous,
@@ -131,6 +135,7 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "port": ("PIPULATE_PORT", int),
     "data_dir": ("PIPULATE_DATA_DIR", Path),
     "plugin_dirs": ("PIPULATE_PLUGIN_DIRS", tuple),
+    "disabled_plugins": ("PIPULATE_DISABLED_PLUGINS", tuple),
     "accent_color": ("PIPULATE_ACCENT_COLOR", str),
     "logo": ("PIPULATE_LOGO", Path),
     "synchronous": ("PIPULATE_SYNCHRONOUS", str),

@@ -143,7 +143,10 @@ def _needs_autoincrement(db: Database, table: Table) -> bool:
     sql = _schema_sql(db, table.name)
     if re.search(r"\bAUTOINCREMENT\b", sql, re.I):
         return False
-    if not _pk_declaration(table.primary_key).search(sql):
+    declared = _pk_declaration(table.primary_key).search(sql)
+    # "INTEGER PRIMARY KEY DESC" is, by an old SQLite quirk, not the rowid, and SQLite refuses
+    # AUTOINCREMENT on it: such a table keeps working as it is.
+    if not declared or (declared.group(2) or "").strip().upper() == "DESC":
         log.warning("table %s: its primary key is declared in a way this version cannot upgrade; ids may be reused", table.name)
         return False
     return True

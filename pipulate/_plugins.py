@@ -179,8 +179,9 @@ def plugin_socket_actions(plugin: Plugin):
             yield action, getattr(plugin, attribute)
 
 
-def discover_plugins(plugin_dirs=(), errors: list | None = None) -> list[type[Plugin]]:
+def discover_plugins(plugin_dirs=(), errors: list | None = None, disabled=()) -> list[type[Plugin]]:
     """Every plugin class: built-ins, then plugin folders, then entry points, in menu order.
+    `disabled` names entry points (installed plugin packages) and plugins not to load.
 
     A plugin module that fails to import raises PluginError naming its file and line; given an
     `errors` list, the failure is added to it instead and the other plugins still load (the
@@ -192,7 +193,10 @@ def discover_plugins(plugin_dirs=(), errors: list | None = None) -> list[type[Pl
             classes += plugins_in_module(importlib.import_module(f"{BUILT_IN_PACKAGE}.{path.stem}"))
     for folder in plugin_dirs:
         classes += plugins_in_folder(Path(folder), errors)
+    disabled = set(disabled)
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name in disabled:
+            continue  # not even imported: its dependencies may not be installed
         try:
             loaded = entry_point.load()
         except Exception as error:
@@ -202,6 +206,7 @@ def discover_plugins(plugin_dirs=(), errors: list | None = None) -> list[type[Pl
             errors.append(failure)
             continue
         classes += plugins_in_module(loaded) if isinstance(loaded, ModuleType) else [loaded]
+    classes = [cls for cls in classes if getattr(cls, "name", None) not in disabled]
     check_plugins(classes)
     return sorted(classes, key=lambda cls: (cls.menu_order, cls.name))
 

@@ -81,16 +81,22 @@ def upgrade(directory: str | Path, template: str | None = None) -> Upgraded:
         raise VariantError(f"cannot upgrade {directory}: {_one_line(error)}", 1) from None
     after = read_answers(directory)
     changed = _status(directory)
-    unmerged = set(_git(directory, "diff", "--name-only", "--diff-filter=U", "-z").split("\0"))
-    conflicts = [path for path in changed if path in unmerged or _has_conflict(directory / path)]
     return Upgraded(
         directory,
         str(before.get("_commit", "?")),
         str(after.get("_commit", "?")),
         changed,
-        conflicts,
+        _conflicts(directory, changed),
         notes,
     )
+
+
+def _conflicts(directory: Path, changed: list[str]) -> list[str]:
+    """The changed paths that need the user. Either sign is enough: git lists the path as unmerged
+    (copier marks its inline conflicts so), or the file holds conflict markers, or it is a rejected
+    hunk (.rej)."""
+    unmerged = set(_git(directory, "diff", "--name-only", "--diff-filter=U", "-z").split("\0"))
+    return [path for path in changed if path in unmerged or _has_conflict(directory / path)]
 
 
 def _record_template_source(directory: Path, template: str) -> None:

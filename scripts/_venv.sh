@@ -53,12 +53,17 @@ ensure_venv() {
     "$python" -m venv "$VENV"
   fi
   local stamp="$VENV/.installed-$(echo "$spec" | tr -c 'a-z' '_')"
-  local digest; digest="$(cat "$ROOT/pyproject.toml" | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+  local digest; digest="$(cat "$ROOT/pyproject.toml" "$ROOT"/packages/*/pyproject.toml 2>/dev/null | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     echo "pipulate: installing $spec into $VENV" >&2
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2 || true
     # -v: pip then names each step (and the llama.cpp build's progress) in the log read above.
     (cd "$ROOT" && with_progress "installing $spec" "$VENV/bin/python" -m pip install -v --progress-bar off -e "$spec")
+    # The plugin packages of this repository (packages/*: the SEO tools), from this checkout, so
+    # the app and the tests run the same files the repository holds.
+    for package in "$ROOT"/packages/*/; do
+      [ -f "$package/pyproject.toml" ] && (cd "$ROOT" && "$VENV/bin/python" -m pip install --quiet -e "$package") >&2
+    done
     echo "$digest" > "$stamp"
   fi
 }

@@ -67,3 +67,12 @@ def test_synchronous_follows_the_setting(tmp_path):
     # NORMAL (1) by default: WAL keeps commits across a kill (tests/system/test_durability.py).
     assert open_database(tmp_path / "a.db").execute("PRAGMA synchronous").fetchall()[0][0] == 1
     assert open_database(tmp_path / "b.db", "full").execute("PRAGMA synchronous").fetchall()[0][0] == 2
+
+
+def test_the_apps_connection_has_the_synchronous_level_of_its_settings(tmp_path):
+    from pipulate import Settings
+
+    for synchronous, level in (("normal", 1), ("full", 2)):
+        settings = Settings(data_dir=tmp_path / synchronous, plugin_dirs=(), synchronous=synchronous)
+        db = create_app(settings).state.core.db
+        assert db.execute("PRAGMA synchronous").fetchall() == [(level,)]

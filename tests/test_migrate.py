@@ -164,3 +164,123 @@ def test_the_app_starts_on_a_file_with_a_newer_versions_columns(settings):
         assert "kept" in client.get("/todos").text
         added = client.post("/todos", data={"title": "new"}, headers={"HX-Request": "true"})
         assert added.status_code == 200 and 'id="todo-9"' in added.text
+
+
+# --- the details a person or a later start sees --------------------------------------------------------
+
+
+def pragma(db, name: str) -> int:
+    return db.execute(f"PRAGMA {name}").fetchall()[0][0]
+
+
+def test_duplicate_declarations_are_named():
+    with pytest.raises(ValueError) as twice:
+        migrate(None, [Table("b", {"id": int}), Table("a", {"id": int}), Table("b", {"id": int}), Table("a", {"id": int})])
+    assert str(twice.value) == "table declared twice: a, b"
+
+
+@pytest.mark.parametrize("before", [0, 1])
+def test_the_connections_pragmas_are_as_they_were_after_a_rebuild(tmp_path, before):
+    path = tmp_path / "app.db"
+    old_file(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    db = open_database(path)  # foreign keys on: the app's setting
+    db.execute(f"PRAGMA foreign_keys = {before}")
+    db.execute(f"PRAGMA legacy_alter_table = {before}")
+    migrate(db, [NOTES])
+    assert "AUTOINCREMENT" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'notes'").fetchall()[0][0]
+    assert (pragma(db, "foreign_keys"), pragma(db, "legacy_alter_table")) == (before, before)
+
+
+def test_a_file_whose_foreign_keys_are_broken_is_refused_and_named(tmp_path):
+    path = tmp_path / "app.db"
+    old_file(
+        path,
+        "PRAGMA foreign_keys = OFF",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)",
+        "CREATE TABLE replies (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id INTEGER REFERENCES notes(id))",
+        "INSERT INTO replies (note_id) VALUES (42)",  # no note 42: written with foreign keys off
+    )
+    before = dump(path)
+    with pytest.raises(MigrationError) as refused:
+        migrate(open_database(path), [NOTES])
+    assert str(refused.value) == "cannot update the database (the rebuilt table 'replies' breaks a foreign key); nothing was changed"
+    assert dump(path) == before
+
+
+def test_a_bad_declaration_names_the_table_being_migrated(tmp_path):
+    db = open_database(tmp_path / "app.db")
+    with pytest.raises(MigrationError) as refused:
+        migrate(db, [NOTES, Table("tags", {"id": int, "names": str}, defaults={"names": ["a"]})])
+    assert str(refused.value) == (
+        "cannot update the table 'tags' of the database: a default must be text, a number, a bool or None, not list; "
+        "nothing was changed"
+    )
+    assert "notes" not in db.table_names()  # one transaction: the table before it is not made either
+
+
+def test_declared_indexes_are_made_once_under_a_predictable_name(tmp_path):
+    db = open_database(tmp_path / "app.db")
+    table = Table("notes", {"id": int, "profile_id": int, "position": int}, indexes=(("profile_id", "position"),))
+    migrate(db, [table])
+    migrate(db, [table])
+    indexes = db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'notes'").fetchall()
+    assert indexes == [("idx_notes_profile_id_position",)]
+
+
+def test_the_declared_type_gives_the_columns_affinity(tmp_path):
+    db = open_database(tmp_path / "app.db")
+    migrate(db, [
+        Table("measures", {"at": float, "note": str, "other": tuple}, primary_key="at"),
+        Table("codes", {"code": tuple, "label": str}, primary_key="code"),
+    ])
+    db.execute("INSERT INTO measures VALUES ('1.5', 7, '007')")
+    db.execute("INSERT INTO codes VALUES ('007', 'x')")
+    # REAL for a float key; TEXT for str and for a type SQL has no name for: '007' stays text.
+    assert db.execute("SELECT typeof(at), note, other FROM measures").fetchall() == [("real", "7", "007")]
+    assert db.execute("SELECT code FROM codes").fetchall() == [("007",)]
+
+
+def test_a_rebuild_says_so_once_and_a_later_start_says_nothing(tmp_path, caplog):
+    path = tmp_path / "app.db"
+    old_file(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    with caplog.at_level("INFO", logger="pipulate"):
+        migrate(open_database(path), [NOTES])
+    assert [r.getMessage() for r in caplog.records] == ["table notes: ids are now never reused (AUTOINCREMENT)"]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="pipulate"):
+        migrate(open_database(path), [NOTES, Table("store", {"key": str, "value": str}, primary_key="key")])
+    assert caplog.records == []
+
+
+def test_a_hand_made_lower_case_schema_is_rebuilt_too(tmp_path, caplog):
+    path = tmp_path / "app.db"
+    old_file(path, "create table notes (id integer primary key asc, text text)", "insert into notes values (4, 'kept')")
+    migrate(open_database(path), [NOTES])
+    db = open_database(path)
+    assert db.execute("SELECT id, text FROM notes").fetchall() == [(4, "kept")]
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'notes'").fetchall()[0][0]
+    assert sql.startswith('CREATE TABLE "notes" (id integer primary key asc AUTOINCREMENT')
+    caplog.clear()
+    old_file(tmp_path / "b.db", "create table notes (id integer primary key autoincrement, text text)")
+    with caplog.at_level("INFO", logger="pipulate"):
+        migrate(open_database(tmp_path / "b.db"), [NOTES])
+    assert caplog.records == []  # lower-case AUTOINCREMENT counts
+
+
+def test_a_key_declared_in_a_way_that_cannot_be_upgraded_is_left_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "app.db"
+    old_file(path, "CREATE TABLE notes (id INT PRIMARY KEY, text TEXT)", "INSERT INTO notes VALUES (1, 'kept')")
+    with caplog.at_level("INFO", logger="pipulate"):
+        migrate(open_database(path), [NOTES])
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "table notes: its primary key is declared in a way this version cannot upgrade; ids may be reused"),
+    ]
+    assert dump(path)["rows"]["notes"] == [(1, "kept", None, 0)]  # the new columns added, the key left
+
+
+def test_a_primary_key_declared_desc_is_left_as_it_is(tmp_path):
+    """SQLite refuses AUTOINCREMENT on `INTEGER PRIMARY KEY DESC`: the app starts on such a file."""
+    path = tmp_path / "app.db"
+    old_file(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY DESC, text TEXT)", "INSERT INTO notes VALUES (1, 'kept')")
+    migrate(open_database(path), [NOTES])
+    assert dump(path)["rows"]["notes"] == [(1, "kept", None, 0)]

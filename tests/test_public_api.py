@@ -16,6 +16,7 @@ PUBLIC_NAMES = [
     "Settings",
     "Store",
     "Table",
+    "Tables",
     "URL",
     "Upload",
     "UserError",

@@ -74,3 +74,27 @@ def test_survives_reopening(tmp_path):
     db.close()
     reopened = open_database(path)
     assert Store(reopened)["last_app"] == "todos"
+
+
+def test_missing_keys_and_bad_keys_say_which(store):
+    with pytest.raises(KeyError) as missing:
+        store["nowhere"]
+    assert missing.value.args == ("nowhere",)
+    with pytest.raises(KeyError) as missing:
+        del store["nowhere"]
+    assert missing.value.args == ("nowhere",)
+    with pytest.raises(TypeError) as bad:
+        store[3] = "x"
+    assert str(bad.value) == "store keys are strings, not int"
+
+
+def test_repr_shows_the_contents(store):
+    store["a"] = 1
+    store["b"] = [2]
+    assert repr(store) == "Store({'a': 1, 'b': [2]})"
+
+
+def test_setting_again_replaces_the_value(store):
+    store["k"] = 1
+    store["k"] = {"now": "a dict"}
+    assert store["k"] == {"now": "a dict"} and list(store) == ["k"]

@@ -106,3 +106,40 @@ def test_a_lone_half_at_the_end_becomes_a_replacement_character():
     assert joiner.feed("end \ud83d") == "end "
     assert joiner.flush() == "\ufffd"
     assert joiner.feed("\ude00x") == "\ufffdx"
+
+
+def test_each_refusal_says_what_was_wrong():
+    cases = {
+        5: "Title must be text.",
+        "a\ud800": "Title contains characters that are not valid Unicode; nothing was saved.",
+        "a\x07b": "Title contains control characters; nothing was saved.",
+        "\u202eevil": "Title contains a right-to-left override character, which would make it display "
+                      "differently from what it says; nothing was saved.",
+        "\u200b \u200b": "Title cannot be empty.",
+        "x" * 1234: "Title is 1,234 characters long; the limit is 50. Nothing was saved.",
+    }
+    for value, message in cases.items():
+        with pytest.raises(UserError) as refused:
+            check(value)
+        assert refused.value.message == message, value
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u2060\ufeff", "\u0301", "\u3164", " \u00a0\u2028", ""])
+def test_format_characters_combining_marks_and_fillers_alone_are_invisible(text):
+    assert not is_visible(text)
+    assert is_visible(text + "a")
+
+
+@pytest.mark.parametrize("high", ["\ud800", "\udbff"])
+def test_a_high_surrogate_at_either_end_of_its_range_waits_for_its_pair(high):
+    joiner = SurrogateJoiner()
+    assert joiner.feed("a" + high) == "a"
+    low = "\udc00"
+    pair = (high + low).encode("utf-16", "surrogatepass").decode("utf-16")
+    assert joiner.feed(low + "b") == pair + "b"
+
+
+def test_a_low_surrogate_at_the_end_is_not_held():
+    joiner = SurrogateJoiner()
+    assert joiner.feed("a\udc00") == "a\ufffd"
+    assert joiner.flush() == ""

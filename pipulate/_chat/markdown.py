@@ -21,6 +21,7 @@ these libraries are tested for.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -35,6 +36,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}, "span": {"class"}}
 COPY_BUTTON = ('<button type="button" class="msg-action code-copy" data-chat-action="copy-code" '
                'aria-label="Copy code" title="Copy code"></button>')
 LINK_REL = "noopener noreferrer nofollow"
+# A host name or address as it may appear in a link (IDNs arrive punycoded from markdown-it).
+_HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+", re.I)
 
 
 def render_markdown(text: str) -> str:
@@ -77,8 +80,24 @@ def is_safe_url(url: str) -> bool:
         return False
     scheme = parts.scheme.lower()
     if scheme == "mailto":
-        return bool(parts.path)
-    return scheme in ("http", "https") and bool(parts.hostname)
+        return bool(parts.path) and url.isprintable()
+    return scheme in ("http", "https") and bool(parts.hostname) and _readable_host(parts.hostname)
+
+
+def _readable_host(host: str) -> bool:
+    """A host of letters, digits, dots and dashes (an IP address too), whose punycode labels
+    (markdown-it turns international names into them) decode to printable text."""
+    if not _HOST.fullmatch(host):
+        return False
+    for label in host.split("."):
+        if label.lower().startswith("xn--"):
+            try:
+                decoded = label.encode("ascii").decode("idna")
+            except UnicodeError:
+                return False
+            if not decoded.isprintable():
+                return False
+    return True
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:

@@ -74,6 +74,8 @@ class Chat:
         first = element_id not in self._live
         if finished:
             self._live.pop(element_id, None)
+            total = total or max(done, 1)  # a bar that stops moving: never left "indeterminate"
+            done = done if note == "done" or done <= total else total
         else:
             self._live[element_id] = (label, done, total, note, counter)
         return await self.pages.broadcast(progress_html(element_id, label, done, total, note, first, counter=counter))

@@ -75,8 +75,18 @@ def _build_app(settings: Settings):
         sqlite_log.disabled = False
 
 
-def _announce(settings: Settings, open_browser: bool) -> None:
-    print(f"{settings.app_name} is running on {settings.url}  (data: {settings.database_path})  Ctrl+C stops it.")
+def _synchronous(app) -> str:
+    """SQLite's synchronous level read back from the app's own connection (pragmas are per
+    connection): the start line shows what the `synchronous` setting really did."""
+    level = app.state.core.db.execute("PRAGMA synchronous").fetchall()[0][0]
+    return {0: "off", 1: "normal", 2: "full", 3: "extra"}.get(level, str(level))
+
+
+def _announce(settings: Settings, open_browser: bool, synchronous: str) -> None:
+    print(
+        f"{settings.app_name} is running on {settings.url}  "
+        f"(data: {settings.database_path}, synchronous: {synchronous})  Ctrl+C stops it."
+    )
     sys.stdout.flush()
     if open_browser:
         browser.open_when_ready(settings.url)
@@ -90,7 +100,7 @@ def _serve(settings: Settings, open_browser: bool = False) -> int:
     app, problem = _build_app(settings)
     if problem:
         return fail(problem)
-    _announce(settings, open_browser)
+    _announce(settings, open_browser, _synchronous(app))
     _quiet_logging()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
@@ -110,8 +120,9 @@ def _serve_live(settings: Settings, open_browser: bool = False) -> int:
     app, problem = _build_app(settings)
     if problem:
         return fail(problem)
+    synchronous = _synchronous(app)
     app.state.core.db.close()
-    _announce(settings, open_browser)
+    _announce(settings, open_browser, synchronous)
 
     os.environ.update(settings.to_environment())
     os.environ.pop("PIPULATE_CONFIG", None)  # everything is in the PIPULATE_* variables now

@@ -33,6 +33,10 @@ def describe_run(workflow, view: RunView) -> str:
 
 
 def summary(row) -> str:
+    if row.result_kind == "tables":
+        tables = "; ".join(f"{name}: {one.get('rows', 0):,} rows" for name, one in row.result_info.get("tables", {}).items())
+        text = json.dumps(row.result, default=str)
+        return f"{text[:VALUE_LIMIT]} (tables: {tables})"
     if row.result_kind == "file":
         columns = ", ".join(row.result_info.get("columns", [])[:12])
         return f"a table of {row.result_info.get('rows', 0):,} rows (columns: {columns})"

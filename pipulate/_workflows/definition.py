@@ -32,15 +32,18 @@ SPECIAL_PARAMETERS = frozenset({"job", "llm"})
 _STEP_ATTRIBUTE = "__pipulate_step__"
 
 
-def step(title: str | None = None, *, job: bool = False, render=None, description: str = ""):
+def step(title: str | None = None, *, job: bool = False, render=None, description: str = "", resumable: bool = False):
     """Mark a function as a workflow step. `job=True`: it runs in the background, survives a
-    restart and reports progress (its function takes `job`). `render(result)` returns the
-    FastHTML shown in the step's card instead of the default rendering."""
+    restart and reports progress (its function takes `job`). `render(result)` (or
+    `render(result, run)`) returns the FastHTML shown in the step's card instead of the default
+    rendering. `resumable=True`: the job keeps its progress on disk (`job.folder`) and continues
+    from there when run again, so its card says Pause and Resume rather than Cancel and Retry."""
     if callable(title):  # used bare: @step
         return step()(title)
 
     def mark(function):
-        setattr(function, _STEP_ATTRIBUTE, {"title": title, "job": job, "render": render, "description": description})
+        setattr(function, _STEP_ATTRIBUTE, {"title": title, "job": job, "render": render, "description": description,
+                                             "resumable": resumable})
         return function
 
     return mark
@@ -59,6 +62,7 @@ class StepSpec:
     takes_job: bool
     takes_llm: bool
     code_digest: str
+    resumable: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -113,6 +117,7 @@ def build_steps(cls) -> tuple[StepSpec, ...]:
             takes_job="job" in parameters,
             takes_llm="llm" in parameters,
             code_digest=code_digest(function),
+            resumable=bool(marks.get("resumable")),
         ))
     return tuple(specs)
 

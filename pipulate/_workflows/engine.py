@@ -123,7 +123,7 @@ class Engine:
             run = self._fresh(run)
             spec = self.spec(run.workflow, step)
             view = self.view(run)
-            self._refuse_change(view, spec)
+            self.check_changeable(view, spec)
             values = parse_fields(spec.fields, raw)  # FieldError (422): nothing stored
             values = await self._keep_uploads(run, spec, values)
             row = view.row(spec.id)
@@ -220,7 +220,7 @@ class Engine:
             run = self._fresh(run)
             spec = self.spec(run.workflow, step)
             view = self.view(run)
-            self._refuse_change(view, spec)
+            self.check_changeable(view, spec)
             row = view.row(spec.id)
             if row.status not in (FAILED, CANCELLED, STALE):
                 raise Conflict("Only a step that failed, was cancelled or is stale can be run again.")
@@ -268,7 +268,8 @@ class Engine:
     def _fresh(self, run: RunRow) -> RunRow:
         return self.store.run(run.key, run.profile_id, run.workflow)
 
-    def _refuse_change(self, view: RunView, spec: StepSpec) -> None:
+    def check_changeable(self, view: RunView, spec: StepSpec) -> None:
+        """A Conflict (409) saying why `spec` cannot change now, or nothing."""
         if view.run.finalized:
             raise Conflict("This run is finalized: unfinalize it to change anything.")
         if view.row(spec.id).status == RUNNING:
@@ -289,10 +290,10 @@ class Engine:
             if field.kind != "upload" or upload is None or isinstance(upload, Upload):
                 continue
             folder = self.run_dir(run.key) / "uploads"
-            safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in (upload.filename or "file"))[-80:]
-            target = folder / f"{spec.id}-{field.name}-{safe}"
+            name = _base_name(upload.filename)
+            target = folder / f"{spec.id}-{field.name}-{name}"
             size = await asyncio.to_thread(_save_upload, upload.file, target, field.max_length)
-            values[field.name] = Upload(upload.filename or "file", target, size, upload.content_type or "")
+            values[field.name] = Upload(name, target, size, upload.content_type or "")
         return values
 
     def _copy_upload(self, source_key: str, target_key: str, name: str) -> None:
@@ -304,6 +305,14 @@ class Engine:
     def _changed(self, run_key: str) -> None:
         if self.on_change is not None:
             self.on_change(run_key)
+
+
+def _base_name(filename: str | None) -> str:
+    """The file's own name, without any folder a browser (or a crafted form) put before it, in
+    characters safe on every file system."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).lstrip(".")[-80:]
+    return name or "file"
 
 
 def _save_upload(source, target: Path, limit: int) -> int:

@@ -90,8 +90,14 @@ class FieldSpec:
         return self.default is None and self.kind != "bool"
 
     def parse(self, raw: object) -> object:
-        """The value a person sent for this field (a str, or an UploadFile), checked; FieldError-free
-        callers get a `ValueError` with the message to show next to the field."""
+        """The value a person sent for this field (a str, or an UploadFile), checked; a bad one is
+        a `ValueError` whose message is shown next to the field."""
+        if self.kind in _SINGLE_VALUED:
+            raw = _one(raw)
+            if _missing(raw):  # left empty: the default, or a sentence saying it is needed
+                if self.default is not None:
+                    return self.default
+                raise ValueError(f"{self.label} is needed.")
         return _PARSERS[self.kind](self, raw)
 
     def as_form_value(self, value: object) -> str:
@@ -168,7 +174,7 @@ def _enum_label(member: enum.Enum) -> str:
     return member.name.replace("_", " ").capitalize()
 
 
-def _missing(spec: FieldSpec, raw: object) -> bool:
+def _missing(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
@@ -180,11 +186,6 @@ def _one(raw: object) -> object:
 
 
 def _text(spec: FieldSpec, raw: object, *, multiline: bool | None = None) -> str:
-    raw = _one(raw)
-    if _missing(spec, raw):
-        if spec.default is not None:
-            return spec.default
-        raise ValueError(f"{spec.label} is needed.")
     try:
         return clean_text(raw, field=spec.label, max_length=spec.max_length, multiline=spec.multiline if multiline is None else multiline)
     except UserError as error:
@@ -196,11 +197,6 @@ def _parse_text(spec, raw):
 
 
 def _parse_int(spec, raw):
-    raw = _one(raw)
-    if _missing(spec, raw):
-        if spec.default is not None:
-            return spec.default
-        raise ValueError(f"{spec.label} is needed.")
     text = str(raw).strip().replace(",", "").replace("_", "") if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
     if not (text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20):
         raise ValueError(f"{spec.label} must be a whole number.")
@@ -208,11 +204,6 @@ def _parse_int(spec, raw):
 
 
 def _parse_float(spec, raw):
-    raw = _one(raw)
-    if _missing(spec, raw):
-        if spec.default is not None:
-            return spec.default
-        raise ValueError(f"{spec.label} is needed.")
     try:
         number = float(str(raw).strip().replace(",", "")) if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else math.nan
     except ValueError:
@@ -246,9 +237,6 @@ def _parse_bool(spec, raw):
 
 
 def _parse_choice(spec, raw):
-    raw = _one(raw)
-    if _missing(spec, raw) and spec.default is not None:
-        return spec.default
     for value, _label in spec.choices:
         if isinstance(raw, str) and raw == str(value.value if isinstance(value, enum.Enum) else value):
             return value
@@ -263,7 +251,7 @@ def _parse_lines(spec, raw):
         if spec.default is None:
             raise ValueError(f"{spec.label} needs at least one line.")
         return list(spec.default)
-    text = _text(spec, raw, multiline=True) if isinstance(raw, str) else _text(spec, raw)
+    text = _text(spec, raw, multiline=True)
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
     if len(lines) > LINES_LIMIT:
@@ -273,8 +261,6 @@ def _parse_lines(spec, raw):
 
 def _parse_url(spec, raw):
     text = _text(spec, raw)
-    if text == spec.default:
-        return URL(text)
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
         raise ValueError(f"{spec.label} must start with http:// or https://.")
@@ -289,7 +275,7 @@ def _parse_url(spec, raw):
 
 def _parse_upload(spec, raw):
     raw = _one(raw)
-    if raw is None or isinstance(raw, str):
+    if raw is None or isinstance(raw, str):  # no file chosen (browsers send an empty string)
         if spec.default is not None:
             return spec.default
         raise ValueError(f"{spec.label}: choose a file to upload.")
@@ -298,6 +284,9 @@ def _parse_upload(spec, raw):
     return raw  # the engine stores it in the run's folder (see engine.py)
 
 
+# Kinds whose value is one string: empty means "use the default" (bool: unchecked is False;
+# lines: a list; upload: a file object).
+_SINGLE_VALUED = frozenset({"text", "int", "float", "choice", "url"})
 _PARSERS = {
     "text": _parse_text, "int": _parse_int, "float": _parse_float, "bool": _parse_bool,
     "choice": _parse_choice, "lines": _parse_lines, "url": _parse_url, "upload": _parse_upload,

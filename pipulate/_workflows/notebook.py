@@ -15,6 +15,7 @@ a thread of its own with its own event loop, so this works inside Jupyter's runn
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ class Workflows:
     def __init__(self, settings: Settings, plugins=None, profile: str | None = None, role: str = "headless", on_event=None) -> None:
         from .._plugins import discover_plugins
 
-        classes = discover_plugins(settings.plugin_dirs) if plugins is None else list(plugins)
+        classes = discover_plugins(settings.plugin_dirs, disabled=settings.disabled_plugins) if plugins is None else list(plugins)
         self.settings = settings
         self.classes = {cls.name: cls for cls in classes if getattr(cls, "step_specs", None)}
         self.on_event = on_event  # on_event(dict): progress and streamed text of jobs (the CLI prints them)
@@ -119,7 +120,8 @@ class Workflows:
         if self.on_event is not None:
             self.on_event(event)
         if event["kind"] == "finished":
-            asyncio.run_coroutine_threadsafe(self.engine.job_ended(event["run_key"]), self._loop)
+            # Scheduled from a fresh context, not the job thread's (see service.py's _from_job_thread).
+            contextvars.Context().run(asyncio.run_coroutine_threadsafe, self.engine.job_ended(event["run_key"]), self._loop)
         with self._changed:
             self._changed.notify_all()
 
@@ -213,11 +215,16 @@ class Run:
             raise NotFound(f"The step {step} has no result yet (it is {row.status}).")
         return load_result(self.app.engine.run_dir(self.key), row.result_kind, row.result, row.result_info)
 
-    def table(self, step: str):
-        """A table result as a pyarrow Table, whatever it was returned as."""
+    def table(self, step: str, name: str | None = None):
+        """A table result as a pyarrow Table, whatever it was returned as (`name`: one of the
+        step's Tables)."""
         import pyarrow as pa
 
         value = self.result(step)
+        if hasattr(value, "tables") and hasattr(value, "read"):
+            if name not in value.tables:
+                raise NotFound(f"The step {step} has the tables {', '.join(value.tables)}; name one.")
+            return value.read(name)
         if isinstance(value, list):
             return pa.Table.from_pylist(value)
         if type(value).__name__ == "DataFrame":

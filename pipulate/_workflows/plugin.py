@@ -20,7 +20,8 @@ from .._errors import NotFound
 from .._plugins import Plugin, route
 from .definition import StepSpec, build_steps
 from .fields import FieldError
-from .render import job_over, progress_bar, run_body, run_panel, runs_page, step_card, table_page
+from .render import job_over, progress_bar, run_body, run_panel, runs_page, step_card
+from .render_results import table_page
 from .results import ResultError, csv_chunks, preview, write_xlsx
 from .store import RUNNING
 
@@ -99,7 +100,7 @@ class Workflow(Plugin):
         run = self.run(key)
         spec = self.engine.spec(self.name, step)
         view = self.engine.view(run)
-        self.engine._refuse_change(view, spec)  # finalized, or a job depends on it: say so now
+        self.engine.check_changeable(view, spec)  # finalized, or a job depends on it: say so now
         number = view.specs.index(spec) + 1
         return step_card(self, view, number, spec, show_form=True)
 
@@ -126,35 +127,50 @@ class Workflow(Plugin):
     # --- results ------------------------------------------------------------------------------
 
     @route.get("/runs/{key}/steps/{step}/preview")
-    async def preview_page(self, key: str, step: str, page: str = "1"):
-        path = self._result_file(key, step)
+    async def preview_page(self, key: str, step: str, page: str = "1", table: str = ""):
+        path = self._result_file(key, step, table)
         number = int(page) if page.isdigit() and len(page) < 10 else 1
-        return table_page(self.name, key, step, await asyncio.to_thread(preview, path, number))
+        return table_page(self.name, key, step, await asyncio.to_thread(preview, path, number), table)
 
     @route.get("/runs/{key}/steps/{step}/download.csv")
-    async def download_csv(self, key: str, step: str):
-        path = self._result_file(key, step)
-        headers = {"Content-Disposition": f'attachment; filename="{key}-{step}.csv"'}
+    async def download_csv(self, key: str, step: str, table: str = ""):
+        path = self._result_file(key, step, table)
+        headers = {"Content-Disposition": f'attachment; filename="{_download_name(key, step, table)}.csv"'}
         return StreamingResponse(_in_thread(csv_chunks(path)), media_type="text/csv; charset=utf-8", headers=headers)
 
     @route.get("/runs/{key}/steps/{step}/download.xlsx")
-    async def download_xlsx(self, key: str, step: str):
-        path = self._result_file(key, step)
+    async def download_xlsx(self, key: str, step: str, table: str = ""):
+        path = self._result_file(key, step, table)
         target = path.with_suffix(".xlsx")
         if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
             try:
-                await asyncio.to_thread(write_xlsx, path, target, step)
+                await asyncio.to_thread(write_xlsx, path, target, table or step)
             except ResultError as error:
                 raise NotFound(str(error)) from None
-        return FileResponse(target, filename=f"{key}-{step}.xlsx",
+        return FileResponse(target, filename=f"{_download_name(key, step, table)}.xlsx",
                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-    def _result_file(self, key: str, step: str):
+    @route.get("/runs/{key}/steps/{step}/download.parquet")
+    async def download_parquet(self, key: str, step: str, table: str = ""):
+        path = self._result_file(key, step, table)
+        return FileResponse(path, filename=f"{_download_name(key, step, table)}.parquet", media_type="application/vnd.apache.parquet")
+
+    def _result_file(self, key: str, step: str, table: str = ""):
         run = self.run(key)
         row = self.engine.store.step(run.key, self.engine.spec(self.name, step).id)
-        if row.result_kind != "file":
+        if row.result_kind == "tables":
+            found = row.result_info.get("tables", {}).get(table)
+            if found is None:
+                raise NotFound("This step has no table by that name.")
+            return self.engine.run_dir(run.key) / found["file"]
+        if row.result_kind != "file" or table:
             raise NotFound("This step has no table to show.")
         return self.engine.run_dir(run.key) / row.result_info["file"]
+
+    def run_folder(self, key: str):
+        """The folder of the page's profile's run `key` (a 404 for another profile's): where its
+        result files and what its jobs keep on disk (`job.folder`) live, for routes of your own."""
+        return self.engine.run_dir(self.run(key).key)
 
     # --- the run as a whole -------------------------------------------------------------------
 
@@ -195,6 +211,10 @@ class Workflow(Plugin):
         except NotFound:
             return None
         return describe_run(self, self.engine.view(run))
+
+
+def _download_name(key: str, step: str, table: str) -> str:
+    return f"{key}-{step}-{table}" if table else f"{key}-{step}"
 
 
 def _form_values(form) -> dict:

@@ -8,7 +8,6 @@ progress every two seconds; when the job ends, its card asks for the whole body 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import datetime
@@ -25,7 +24,6 @@ from fasthtml.common import (
     Header,
     Input,
     Label,
-    Li,
     NotStr,
     Option,
     P,
@@ -40,22 +38,16 @@ from fasthtml.common import (
     Th,
     Thead,
     Tr,
-    Ul,
 )
 
 from .._chat.markdown import render_markdown
 from .definition import StepSpec
 from .engine import RunView
 from .fields import FieldSpec
+from .render_results import result_view, run_url
 from .store import CANCELLED, DONE, FAILED, RUNNING, STALE
 
 log = logging.getLogger("pipulate.workflows")
-LIST_PREVIEW = 50
-TABLE_PREVIEW = 20
-
-
-def run_url(workflow: str, key: str, *parts: str) -> str:
-    return "/".join([f"/{workflow}/runs/{key}", *parts])
 
 
 def body_id(key: str) -> str:
@@ -162,7 +154,8 @@ def step_card(workflow, view: RunView, number: int, spec: StepSpec, show_form: b
                             hx_target=f"#step-{key}-{spec.id}", hx_swap="outerHTML", title="Change this step's inputs"))
     parts = [Header(*title)]
     if spec.description and (show_form or row.status != DONE):
-        parts.append(P(spec.description, cls="hint"))
+        # The step's docstring, as Markdown (sanitized like the chat's): `code` and links read right.
+        parts.append(Div(NotStr(render_markdown(spec.description)), cls="hint step-description"))
     if row.status == STALE and not show_form:
         parts.append(P("Stale: a step it depends on changed. It runs again once it has what it needs.", cls="stale-note"))
     if show_form:
@@ -170,8 +163,10 @@ def step_card(workflow, view: RunView, number: int, spec: StepSpec, show_form: b
     elif row.status == RUNNING:
         parts.append(running(workflow, view, spec))
     elif row.status in (FAILED, CANCELLED):
-        parts.append(P(row.error or row.status.capitalize(), cls="step-error", role="alert"))
-        parts.append(Button("Retry", hx_post=run_url(workflow.name, key, "steps", spec.id, "retry"),
+        paused = spec.resumable and row.status == CANCELLED
+        message = "Paused. Resume continues where it stopped." if paused else (row.error or row.status.capitalize())
+        parts.append(P(message, cls="step-paused" if paused else "step-error", role="alert"))
+        parts.append(Button("Resume" if spec.resumable else "Retry", hx_post=run_url(workflow.name, key, "steps", spec.id, "retry"),
                             hx_target=f"#{body_id(key)}", hx_swap="outerHTML"))
     if row.has_result and row.status in (DONE, STALE) and not show_form:
         parts.append(Div(result_view(workflow, key, spec, row), cls="result"))
@@ -185,7 +180,7 @@ def running(workflow, view: RunView, spec: StepSpec):
     return Div(
         progress_bar(workflow.name, key, spec.id, row.progress_done, row.progress_total, row.progress_note),
         Div(id=f"stream-{key}-{spec.id}", cls="stream") if spec.takes_llm else None,
-        Button("Cancel", cls="secondary", hx_post=run_url(workflow.name, key, "steps", spec.id, "cancel"),
+        Button("Pause" if spec.resumable else "Cancel", cls="secondary", hx_post=run_url(workflow.name, key, "steps", spec.id, "cancel"),
                hx_target=f"#{body_id(key)}", hx_swap="outerHTML"),
         cls="running",
     )
@@ -275,86 +270,4 @@ def _help(field: FieldSpec):
 
 def _error(element_id: str, error: str | None):
     return Small(error, id=f"{element_id}-error", cls="field-error", role="alert") if error else None
-
-
-# --- results ----------------------------------------------------------------------------------
-
-
-def result_view(workflow, key: str, spec: StepSpec, row):
-    if row.result_kind == "file":
-        return table_file(workflow.name, key, spec.id, row.result_info)
-    value = row.result
-    if spec.render is not None:
-        try:
-            return spec.render(value)
-        except Exception as error:  # the author's renderer failed: show the result plainly
-            log.warning("the renderer of step %s failed: %s", spec.id, error)
-    return value_view(value, markdown=spec.takes_llm)
-
-
-def value_view(value, markdown: bool = False, depth: int = 0):
-    if value is None:
-        return P("(no result)", cls="hint")
-    if isinstance(value, bool):
-        return P("Yes" if value else "No")
-    if isinstance(value, (int, float)):
-        return P(f"{value:,}" if isinstance(value, int) else f"{value:,.6g}", cls="number")
-    if isinstance(value, str):
-        return Div(NotStr(render_markdown(value)), cls="markdown") if markdown else Div(value, cls="text")
-    if isinstance(value, dict):
-        if depth > 2:
-            return Div(json.dumps(value)[:500], cls="text")
-        return Table(Tbody(*[Tr(Th(str(k)), Td(value_view(v, depth=depth + 1))) for k, v in list(value.items())[:LIST_PREVIEW]]), cls="facts")
-    if isinstance(value, list):
-        if value and all(isinstance(item, dict) for item in value):
-            columns = list(dict.fromkeys(k for item in value[:TABLE_PREVIEW] for k in item))
-            return _table(columns, [[item.get(c) for c in columns] for item in value[:TABLE_PREVIEW]], len(value))
-        items = [Li(value_view(item, depth=depth + 1) if isinstance(item, (dict, list)) else str(item)) for item in value[:LIST_PREVIEW]]
-        more = P(f"… and {len(value) - LIST_PREVIEW:,} more", cls="hint") if len(value) > LIST_PREVIEW else None
-        return Div(Ul(*items), more)
-    return Div(str(value), cls="text")
-
-
-def _table(columns, rows, total: int):
-    table = Table(Thead(Tr(*[Th(str(c)) for c in columns])), Tbody(*[Tr(*[Td(_cell(v)) for v in r]) for r in rows]), cls="data")
-    more = P(f"Showing {len(rows):,} of {total:,} rows.", cls="hint") if total > len(rows) else None
-    return Div(Div(table, cls="table-scroll"), more)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else (f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
-    return text if len(text) <= 300 else text[:297] + "…"
-
-
-def table_file(workflow: str, key: str, step: str, info: dict, page=None):
-    """A table result: a page of its preview, the pager, and the downloads."""
-    container = f"table-{key}-{step}"
-    rows = info.get("rows", 0)
-    heading = P(f"{rows:,} rows × {len(info.get('columns', []))} columns", cls="hint")
-    downloads = Div(
-        A("Download CSV", href=run_url(workflow, key, "steps", step, "download.csv"), cls="button secondary", download=True),
-        A("Download XLSX", href=run_url(workflow, key, "steps", step, "download.xlsx"), cls="button secondary", download=True),
-        cls="actions",
-    )
-    body = table_page(workflow, key, step, page) if page is not None else Div(
-        hx_get=run_url(workflow, key, "steps", step, "preview") + "?page=1", hx_trigger="load", hx_swap="outerHTML",
-        cls="hint", id=container)
-    return Div(heading, body, downloads)
-
-
-def table_page(workflow: str, key: str, step: str, page):
-    url = run_url(workflow, key, "steps", step, "preview")
-    container = f"table-{key}-{step}"
-    pager = Div(
-        Button("← Previous", cls="secondary", disabled=page.number <= 1, hx_get=f"{url}?page={page.number - 1}",
-               hx_target=f"#{container}", hx_swap="outerHTML"),
-        Span(f"Page {page.number:,} of {page.pages:,}", cls="hint"),
-        Button("Next →", cls="secondary", disabled=page.number >= page.pages, hx_get=f"{url}?page={page.number + 1}",
-               hx_target=f"#{container}", hx_swap="outerHTML"),
-        cls="pager",
-    )
-    table = Table(Thead(Tr(*[Th(str(c)) for c in page.columns])), Tbody(*[Tr(*[Td(_cell(v)) for v in r]) for r in page.rows]), cls="data")
-    return Div(Div(table, cls="table-scroll"), pager, id=container)
 

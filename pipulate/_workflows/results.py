@@ -1,6 +1,9 @@
 """Where a step's result lives, and how it is read back, shown and exported.
 
 - A value (text, a number, a bool, a list, a dict) is JSON in the step's row.
+- Several tables and a small value (`Tables(value, pages=..., links=...)`) are a Parquet file
+  each (`<step>.<name>.parquet`) and the value as JSON; a table may be given as the path of a
+  Parquet file the step wrote itself (streamed, so it need not fit in memory): it is moved in.
 - A table (a pandas DataFrame, a pyarrow Table, or a list of dicts) is a Parquet file in the
   run's folder (`<data dir>/runs/<run key>/<step>.parquet`), written in row groups of
   ROW_GROUP rows, so a page of the preview reads one or two row groups however large the file
@@ -28,6 +31,31 @@ class ResultError(ValueError):
     """A step returned something that cannot be stored; the message says what it may return."""
 
 
+class Tables:
+    """What a step returns for several tables at once, with a small JSON-able value beside them:
+
+        return Tables({"pages": 120}, pages=dataframe, links=Path(folder, "links.parquet"))
+
+    Each table is stored as its own Parquet file, previewed and downloadable (CSV, XLSX,
+    Parquet) on its own. The next step receives a Tables whose tables are the stored files'
+    paths (`tables["pages"]`); `tables.read("pages")` gives an Arrow table."""
+
+    def __init__(self, value: object = None, **tables) -> None:
+        self.value = value
+        self.tables = tables
+
+    def __getitem__(self, name: str):
+        return self.tables[name]
+
+    def read(self, name: str):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.tables[name])
+
+    def __repr__(self) -> str:
+        return f"Tables({self.value!r}, {', '.join(self.tables)})"
+
+
 @dataclass(frozen=True)
 class Stored:
     kind: str  # "value" or "file"
@@ -50,6 +78,8 @@ def table_flavor(value: object) -> str | None:
 
 def store_result(run_dir: Path, step: str, value: object) -> Stored:
     """Keep a step's result: JSON for values, a Parquet file for tables (written atomically)."""
+    if isinstance(value, Tables):
+        return _store_tables(run_dir, step, value)
     flavor = table_flavor(value)
     if flavor is not None:
         try:
@@ -67,6 +97,50 @@ def store_result(run_dir: Path, step: str, value: object) -> Stored:
     return Stored("value", json.loads(text), {}, hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
+def _store_tables(run_dir: Path, step: str, value: Tables) -> Stored:
+    if not value.tables or not all(isinstance(name, str) and name.isidentifier() for name in value.tables):
+        raise ResultError("Tables(...) needs at least one table, each named like a Python identifier")
+    plain = store_result(run_dir, step, value.value)
+    if plain.kind != "value":
+        raise ResultError("the value beside Tables(...) must be text, a number, a list or a dict, not a table")
+    stored, digest = {}, hashlib.sha256(plain.digest.encode())
+    for name, table in value.tables.items():
+        if isinstance(table, (str, os.PathLike)):
+            one = _adopt_parquet(run_dir, f"{step}.{name}", Path(table))
+        else:
+            flavor = table_flavor(table)
+            if flavor is None:
+                raise ResultError(f"the table {name!r} is a {type(table).__name__}; give a DataFrame, an Arrow table, a list of dicts or a Parquet file's path")
+            one = _store_table(run_dir, f"{step}.{name}", table, flavor)
+        stored[name] = one.info
+        digest.update(one.digest.encode())
+    return Stored("tables", plain.value, {"tables": stored}, digest.hexdigest()[:16])
+
+
+def _adopt_parquet(run_dir: Path, stem: str, source: Path) -> Stored:
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(source).metadata
+        names = pq.read_schema(source).names
+    except Exception as error:
+        raise ResultError(f"{source.name} is not a readable Parquet file: {error}") from None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{stem}.parquet"
+    if source.resolve() != (run_dir / name).resolve():
+        os.replace(source, run_dir / name)
+    info = {"file": name, "rows": metadata.num_rows, "columns": names, "flavor": "arrow"}
+    return Stored("file", None, info, _file_digest(run_dir / name))
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
 def _store_table(run_dir: Path, step: str, value: object, flavor: str) -> Stored:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -82,16 +156,14 @@ def _store_table(run_dir: Path, step: str, value: object, flavor: str) -> Stored
     temporary = run_dir / f".{name}.{os.getpid()}.tmp"
     pq.write_table(table, temporary, row_group_size=ROW_GROUP, compression="zstd")
     os.replace(temporary, run_dir / name)  # a kill mid-write leaves the old file or none, never half
-    digest = hashlib.sha256()
-    with open(run_dir / name, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
     info = {"file": name, "rows": table.num_rows, "columns": table.column_names, "flavor": flavor}
-    return Stored("file", None, info, digest.hexdigest()[:16])
+    return Stored("file", None, info, _file_digest(run_dir / name))
 
 
 def load_result(run_dir: Path, kind: str, value: object, info: dict) -> object:
     """A stored result as the next step receives it: tables in the flavor they were returned in."""
+    if kind == "tables":
+        return Tables(value, **{name: run_dir / one["file"] for name, one in info.get("tables", {}).items()})
     if kind != "file":
         return value
     import pyarrow.parquet as pq

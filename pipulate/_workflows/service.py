@@ -10,6 +10,7 @@ path) and marks a job whose record is gone as failed, so no run waits forever.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import html
 import logging
 import shutil
@@ -69,7 +70,9 @@ class WorkflowService:
     def _from_job_thread(self, event: dict) -> None:
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: self._spawn(self.on_job_event(event)))
+            # A fresh context: the job thread's carries the job engine's "inside this job" state, and a
+            # task inheriting it would start the next step's job as a child of this (ended) one.
+            loop.call_soon_threadsafe(lambda: self._spawn(self.on_job_event(event)), context=contextvars.Context())
 
     async def on_job_event(self, event: dict) -> None:
         key, step, kind = event["run_key"], event["step"], event["kind"]
@@ -80,7 +83,8 @@ class WorkflowService:
         if kind == "progress":
             bar = progress_bar(workflow, key, step, event["done"], event["total"], event["note"], oob=True)
             await pages.broadcast(_xml(bar))
-            await self.core.chat.show_progress(f"chat-job-{key}-{step}", f"{key}: {step}", event["done"], event["total"] or None, event["note"])
+            await self.core.chat.show_progress(f"chat-job-{key}-{step}", self._label(workflow, step), event["done"],
+                                               event["total"] or None, event["note"])
         elif kind == "stream":
             await pages.broadcast(f'<div id="stream-{key}-{step}" hx-swap-oob="beforeend">{html.escape(event["text"], quote=False)}</div>')
         elif kind == "say":
@@ -90,8 +94,14 @@ class WorkflowService:
             note = {"done": "done", "failed": "failed", "cancelled": "cancelled"}.get(event.get("status"), "ended")
             row = self.engine.store.step(key, step)
             await pages.broadcast(_xml(job_over(workflow, key)))
-            await self.core.chat.show_progress(f"chat-job-{key}-{step}", f"{key}: {step}", row.progress_done,
+            await self.core.chat.show_progress(f"chat-job-{key}-{step}", self._label(workflow, step), row.progress_done,
                                                row.progress_total or None, note, finished=True)
+
+    def _label(self, workflow: str, step: str) -> str:
+        """What the chat's bar is about: the workflow and the step, as the page names them."""
+        cls = self.workflows.get(workflow)
+        spec = next((s for s in getattr(cls, "step_specs", ()) if s.id == step), None)
+        return f"{cls.menu_label()}: {spec.title}" if cls is not None and spec is not None else f"{workflow}: {step}"
 
     def _workflow_of(self, key: str) -> str | None:
         rows = self.engine.store.runs(where="key = ?", where_args=[key], select="workflow", as_cls=False)

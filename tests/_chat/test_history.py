@@ -61,3 +61,68 @@ def test_a_message_for_a_profile_that_no_longer_exists_is_dropped(tmp_path):
     assert history.add(gone.id, "assistant", "a reply that ended after its profile was deleted") is None
     assert history.add(keep.id, "assistant", "kept") is not None
     assert db.execute("SELECT profile_id, content FROM chat_messages").fetchall() == [(keep.id, "kept")]
+
+
+def test_tokens_are_estimated_at_four_characters_each():
+    assert [estimate_tokens("x" * n) for n in (0, 3, 4, 7, 8, 400)] == [1, 1, 2, 2, 3, 101]
+
+
+def test_trimming_keeps_the_newest_messages_that_fit_and_stops_at_the_first_that_does_not(tmp_path):
+    """Fixed sizes, so the exact choice is known. The system prompt (60 characters: 16 tokens) is
+    paid first: 84 of 100 left. Newest first: e (41) and d (6) fit, leaving 37; c (46) does not,
+    and trimming stops there: the small, older a (3) must not be sent without b and c between."""
+    history = history_with_profiles(tmp_path / "app.db")
+    for role, content in [("user", "a" * 8), ("assistant", "b" * 200), ("user", "c" * 180),
+                          ("assistant", "d" * 20), ("notice", "n" * 900), ("user", "e" * 160)]:
+        history.add(1, role, content)
+    messages = history.for_model(1, "s" * 60, budget_tokens=100)
+    assert [(m["role"], m["content"][0], len(m["content"])) for m in messages] == [
+        ("system", "s", 60), ("assistant", "d", 20), ("user", "e", 160),
+    ]
+    # With room for c too (a larger budget), the cut moves back one message, never past a gap.
+    assert [m["content"][0] for m in history.for_model(1, "s" * 60, budget_tokens=116)] == ["s", "c", "d", "e"]
+    assert [m["content"][0] for m in history.for_model(1, "s" * 60, budget_tokens=10_000)] == ["s", "a", "b", "c", "d", "e"]
+
+
+def test_the_system_prompt_counts_against_the_budget(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    history.add(1, "user", "q" * 396)  # 100 tokens
+    history.add(1, "assistant", "r" * 396)  # 100 tokens
+    assert len(history.for_model(1, "short", budget_tokens=202)) == 3  # 2 + 100 + 100 fit
+    assert len(history.for_model(1, "p" * 40, budget_tokens=202)) == 2  # 11 + 100: the older one is cut
+
+
+def test_add_returns_the_stored_message(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    first = history.add(1, "user", "hello")
+    second = history.add(1, "assistant", "hi", status="stopped")
+    assert (first.role, first.content, first.status) == ("user", "hello", "complete")
+    assert second.id > first.id
+    assert history.recent(1) == [first, second]
+
+
+def test_recent_keeps_the_newest_200_by_default_oldest_first(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    for number in range(205):
+        history.add(1, "user", f"m{number}")
+    shown = history.recent(1)
+    assert [m.content for m in shown] == [f"m{number}" for number in range(5, 205)]
+    assert len(history.recent(1, limit=3)) == 3
+
+
+def test_the_model_sees_at_most_the_newest_500_messages(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    for number in range(502):
+        history.add(1, "user", f"m{number}")
+    messages = history.for_model(1, "s", budget_tokens=1_000_000)
+    assert len(messages) == 501 and messages[1]["content"] == "m2"
+
+
+def test_a_message_that_fits_the_budget_exactly_is_kept(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    history.add(1, "user", "a" * 36)  # 10 tokens
+    history.add(1, "user", "b" * 36)  # 10 tokens
+    history.add(1, "user", "c" * 36)  # 10 tokens
+    # 1 for the system prompt, then 10 + 10 + 10: exactly 31.
+    assert [m["content"][0] for m in history.for_model(1, "s", budget_tokens=31)] == ["s", "a", "b", "c"]
+    assert [m["content"][0] for m in history.for_model(1, "s", budget_tokens=30)] == ["s", "b", "c"]

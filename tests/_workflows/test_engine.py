@@ -132,3 +132,59 @@ def test_a_large_table_is_a_file_previewed_page_by_page(chain, tmp_path):
     # The next step received it as it was returned: a list of dicts.
     assert run.result("summary") == {"rows": 200_000, "last": 199_999}
     assert run.table("rows").num_rows == 200_000
+
+
+def test_a_steps_code_change_recomputes_it_on_revert(tmp_path):
+    """Same inputs, new code: the result is computed again (the code's digest is part of it)."""
+    from pipulate import Workflow, step
+
+    def make(version: int):
+        source = f"def count(n: int = 1) -> int:\n    return n * {version}\n"
+        namespace = {}
+        exec(compile(source, f"<count v{version}>", "exec"), namespace)
+        counted = step(namespace["count"])
+
+        class Counter(Workflow):
+            name = "counter"
+            steps = (counted,)
+
+        return Counter
+
+    with workflow_tester(make(1), data_dir=tmp_path / "data") as app:
+        run = app.start("counter").submit("count", n=5)
+        assert run.result("count") == 5
+        run.submit("count", n=5)
+        assert run.result("count") == 5
+    with workflow_tester(make(10), data_dir=tmp_path / "data") as app:
+        run = app.open("default-counter-01").submit("count", n=5)
+        assert run.result("count") == 50
+
+
+def test_the_job_engine_is_not_loaded_until_a_job_needs_it(tmp_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from starlette.testclient import TestClient\n"
+        "from pipulate import Settings, create_app\n"
+        f"app = create_app(Settings(data_dir=Path({str(tmp_path / 'data')!r}), plugin_dirs=()))\n"
+        "with TestClient(app, base_url='http://127.0.0.1:5001') as client:\n"
+        "    assert client.get('/tasks').status_code == 200\n"
+        "    key = client.post('/tasks/runs', headers={'HX-Request': 'true'}).headers['HX-Push-Url'].rsplit('/', 1)[1]\n"
+        "    assert 'dbos' not in sys.modules and 'pyarrow' not in sys.modules, 'loaded before a job'\n"
+        "    client.post(f'/tasks/runs/{key}/steps/count', data={'steps': '1', 'seconds_per_step': '0'}, headers={'HX-Request': 'true'})\n"
+        "    assert 'dbos' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_job_engine_is_configured_quiet_and_offline(tmp_path):
+    from pipulate._workflows.jobs import APPLICATION_VERSION, Jobs
+
+    config = Jobs(tmp_path / "app.db", tmp_path / "runs", {}).config()
+    assert config["application_version"] == APPLICATION_VERSION  # fixed: a reload keeps jobs recoverable
+    assert config["log_level"] == "WARNING" and config["enable_otlp"] is False and "conductor_key" not in config
+    assert config["system_database_url"].startswith("sqlite:///") and config["system_database_url"].endswith("app-jobs.sqlite")

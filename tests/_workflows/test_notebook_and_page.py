@@ -39,10 +39,12 @@ def test_python_and_the_page_share_runs(servers, tmp_path):
     assert "Traceback" not in server.log()
 
 
-def test_a_job_started_from_python_runs_in_python_and_shows_in_the_page(servers, tmp_path):
+def test_a_job_started_from_python_runs_in_python_and_shows_in_the_page(servers, tmp_path, jobs_database):
+    """Also with a PostgreSQL job store shared by the notebook and the server (the team mode)."""
     install_samples(tmp_path)
     server = servers()
-    with pipulate.workflows(data_dir=server.data_dir, plugin_dirs=[tmp_path / "plugins"]) as notebook:
+    with pipulate.workflows(data_dir=server.data_dir, plugin_dirs=[tmp_path / "plugins"],
+                            jobs_database_url=jobs_database) as notebook:
         run = notebook.start("slow-count")
         run.submit("setup", units=5, seconds=0.01)
         run.run_all(timeout=scaled(30))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 
 import pytest
 
@@ -176,3 +177,40 @@ def test_the_chat_knows_which_run_the_page_shows(servers, tmp_path):
         system = model.received[-1]["messages"][0]["content"]
         assert "Chain" in system and key in system and "Picks words, joins them, shouts them." in system
         assert "The current step is “Shout”" in system and "Join them: alpha beta" in system
+
+
+def test_a_failed_job_shows_its_error_in_the_card_with_retry(servers, tmp_path):
+    """hello's second step asks a model server that is not there: a sentence and Retry, no 500."""
+    from tests.support.server import free_port
+
+    app = servers("--llm-url", f"http://127.0.0.1:{free_port()}")
+    with app.client() as client:
+        key = new_run(client, "hello")
+        submit(client, "hello", key, "greeting", name="Ada")
+        html = wait_for_state(client, "hello", key, "poem", ("failed",), timeout=30)
+        assert "No model server answers at http://127.0.0.1:" in html and "Retry" in html
+        assert "Ahoy" not in html and "Hi, Ada!" in html  # the earlier result is intact
+        retried = client.post(f"/hello/runs/{key}/steps/poem/retry", headers=HTMX)
+        assert retried.status_code == 200 and step_states(retried.text)["poem"] in ("running", "failed")
+    assert "Traceback" not in app.log()
+
+
+def test_a_file_upload_is_kept_in_the_runs_folder_and_oversize_is_refused(app):
+    with app.client(timeout=60) as client:
+        key = new_run(client, "uploads")
+        content = ("line of the report\n" * 120_000).encode()  # 2.2 MB: more than a form's 1 MB
+        answer = client.post(f"/uploads/runs/{key}/steps/upload", files={"report": ("../../etc/report.csv", content, "text/csv")},
+                             headers=HTMX)
+        assert answer.status_code == 200, answer.text[:300]
+        assert "report.csv" in answer.text and f"{len(content):,}" in answer.text
+        kept = list((app.data_dir / "runs" / key / "uploads").iterdir())
+        assert len(kept) == 1 and kept[0].read_bytes() == content and ".." not in kept[0].name
+        empty = client.post(f"/uploads/runs/{key}/steps/upload", data={"report": ""}, headers=HTMX)
+        assert empty.status_code == 422 and "choose a file to upload" in empty.text
+        # 60 MB announced: refused from its headers alone, before a byte of the body is read.
+        with socket.create_connection(("127.0.0.1", app.port), timeout=10) as raw:
+            raw.sendall(f"POST /uploads/runs/{key}/steps/upload HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n"
+                        "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 62914560\r\n\r\n".encode())
+            assert raw.recv(100).startswith(b"HTTP/1.1 413")
+        # Elsewhere the 1 MB limit stands.
+        assert client.post("/todos", data={"title": "x" * 1_100_000}, headers=HTMX).status_code == 413

@@ -709,3 +709,32 @@ def test_markup_in_a_message_or_a_reply_is_escaped(chat_server):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     for tag in ("<img", "<script>alert", "<b>"):
         assert tag not in page, tag
+
+
+def test_an_invalid_utf8_frame_or_a_client_that_vanishes_leaves_no_traceback(server):
+    """Frames a browser never sends: text that is not UTF-8 (the server closes that socket with
+    1007, as the protocol says) and a connection dropped in the middle of a frame."""
+    raw = RawSocket(server)
+    data, mask = b'{"action": "chat", "message": "\xff\xfe"}', os.urandom(4)
+    raw.connection.sendall(b"\x81" + bytes([0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+    closing = b""
+    raw.connection.settimeout(scaled(5))
+    try:
+        while len(closing) < 4:
+            chunk = raw.connection.recv(64)
+            if not chunk:
+                break
+            closing += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    if closing:
+        assert closing[0] & 0x0F == 8 and struct.unpack("!H", closing[2:4])[0] == 1007, closing
+    raw.close()
+    half = RawSocket(server)
+    half.connection.sendall(half.text_frame('{"action": "chat", "message": "cut short"}')[:9])
+    half.close()
+    with connect(server) as ws:  # the server goes on serving sockets
+        ws.send(json.dumps({"action": "stop"}))
+        assert IDLE in receive(ws, 5)
+    time.sleep(scaled(0.3))
+    assert "Traceback" not in server.log() and "Exception" not in server.log(), server.log()[-2000:]

@@ -7,7 +7,14 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_todos_in_chromium import add_todo, open_profiles, open_todos, settled, switch_profile, todo_titles
+from tests.browser.test_todos_in_chromium import (
+    add_todo,
+    open_profiles,
+    open_todos,
+    settled,
+    switch_profile,
+    todo_titles,
+)
 from tests.support.chat_page import messages
 
 

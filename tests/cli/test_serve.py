@@ -395,3 +395,16 @@ def test_a_database_that_cannot_be_migrated_stops_the_start_in_one_line_and_is_u
         assert db.execute("SELECT sql FROM sqlite_master WHERE name = 'profiles'").fetchall() == [
             ("CREATE TABLE profiles (id INTEGER PRIMARY KEY, name TEXT)",)
         ]
+
+
+@pytest.mark.parametrize(("toml", "reported"), [("", "normal"), ('synchronous = "full"\n', "full")])
+def test_the_synchronous_setting_reaches_the_apps_connection(tmp_path, toml, reported):
+    """PRAGMA values are per connection, so only the app can tell: the start line reports the
+    level read back from the app's own connection."""
+    (tmp_path / "pipulate.toml").write_text(toml)
+    server = start_server(tmp_path / "data", cwd=tmp_path)
+    try:
+        line = next(line for line in server.log().splitlines() if " is running on " in line)
+        assert f"synchronous: {reported})" in line, line
+    finally:
+        server.stop()

@@ -276,3 +276,19 @@ def test_subdomains_of_localhost_are_local(live_server):
     port = live_server.port
     for host in (f"app.localhost:{port}", f"a.b.localhost:{port}"):
         assert status_of(get(port, host)) == 200, host
+
+
+def test_allowed_hosts_from_pipulate_toml_reach_the_host_guard(tmp_path):
+    """The guard itself is tested on a stand-in app (test_local_only.py); this is the wiring: a
+    name in the project's pipulate.toml is served by the real server, and only that name."""
+    (tmp_path / "pipulate.toml").write_text('allowed_hosts = ["tools.example.test"]\n')
+    server = start_server(tmp_path / "data")  # started in tmp_path, where it reads pipulate.toml
+    try:
+        port = server.port
+        for host in ("tools.example.test", f"tools.example.test:{port}", f"TOOLS.example.test:{port}"):
+            assert status_of(get(port, host)) == 200, host
+        for host in (f"other.example.test:{port}", f"x.tools.example.test:{port}", f"tools.example.test.evil:{port}"):
+            assert status_of(get(port, host)) == 400, host
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log(), server.log()[-4000:]

@@ -54,11 +54,18 @@ def applies(requirement: Requirement, extra: str = "") -> bool:
 
 
 def pyproject_requirements(project: dict | None = None) -> list[str]:
+    """Every requirement of pyproject.toml (extras too) and of this repository's plugin packages
+    (packages/*), less those packages themselves: the flake builds them from the checkout."""
     project = project or tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
     for extra in project["optional-dependencies"].values():
         specs += extra
-    return specs
+    ours = {"pipulate-core"}
+    for path in sorted((ROOT / "packages").glob("*/pyproject.toml")):
+        package = tomllib.loads(path.read_text())["project"]
+        ours.add(normalize(package["name"]))
+        specs += package["dependencies"]
+    return [spec for spec in specs if normalize(Requirement(spec).name) not in ours]
 
 
 def provided_version(name: str, inventory_data: dict, overrides: dict, mapping: dict) -> tuple[str, str] | None:

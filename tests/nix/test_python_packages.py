@@ -25,7 +25,9 @@ def normalize(spec: str) -> str:
 def nix_dependencies() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return {normalize(spec) for spec in project["dependencies"] + extras["test"] + extras["local-llm"]}
+    # The SEO package (packages/seo) is built by the flake too; its "pipulate-core" is the core itself.
+    seo = tomllib.loads((ROOT / "packages" / "seo" / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {normalize(spec) for spec in project["dependencies"] + extras["test"] + extras["local-llm"] + seo} - {"pipulate-core"}
 
 
 def mapping() -> dict[str, str]:

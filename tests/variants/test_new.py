@@ -128,6 +128,11 @@ def test_its_server_shows_the_brand_and_names_the_database_after_it(variant, ven
     assert page.status_code == 200
     assert "Acme &amp; Co&#x27;s Tools" in page.text or "Acme &amp; Co's Tools" in page.text
     assert "--accent: #123abc" in page.text
+    # The SEO tools (installed here for every variant): served by Pipulate and Botifython, which depend
+    # on them; Darwinix leaves them out (disabled_plugins).
+    assert ("Site audit" in page.text) == (name != "darwinix")
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.startswith("pipulate-core-seo @ ") for d in dependencies) == (name != "darwinix")
     assert logo.status_code == 200 and logo.content == PNG
     # It opens on its own tool, not on the core's Todos.
     tool = {"darwinix": "notebooks", "pipulate": "title-meta", "botifython": "botify"}[name]
