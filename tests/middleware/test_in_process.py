@@ -14,6 +14,7 @@ from pipulate._middleware import (
     RequestSizeLimitMiddleware,
     SecurityHeadersMiddleware,
 )
+from pipulate._middleware.local_only import refusal_for_host
 from pipulate._middleware.security_headers import CONTENT_SECURITY_POLICY
 from pipulate._profiles import page_profile_id
 from tests.support.asgi import Recorder, call, http_scope
@@ -97,7 +98,9 @@ def refused(headers, method="POST", **options):
 
 def test_a_refusal_is_plain_text_with_its_length():
     recorder, answer = refused({"Host": "evil.example"})
-    body = b"Refused: the Host header does not name this machine."
+    body = refusal_for_host("evil.example").encode()
+    assert body.startswith(b"Refused: the Host header names evil.example, which is not one of this app's own names")
+    assert b'allowed_hosts = ["evil.example"]' in body
     assert (answer.status, answer.body) == (400, body)
     assert answer.headers == {"content-type": "text/plain; charset=utf-8", "content-length": str(len(body))}
     assert recorder.scopes == []
@@ -227,3 +230,9 @@ def test_the_default_upload_limit_is_50_mb():
     scope = http_scope([("Content-Type", "multipart/form-data; boundary=x")], path=STEP)
     assert middleware.limit(scope) == UPLOAD_LIMIT == 50 * 1024 * 1024
     assert middleware.limit(http_scope([], path=STEP)) == 1024 * 1024
+
+
+@pytest.mark.parametrize("host", ["évil.example", "a" * 120 + ".example", "x<y>.example"])
+def test_a_refusal_names_only_a_plain_host(host):
+    """The hint repeats the Host only when it is a plain name or address (it is plain text anyway)."""
+    assert refusal_for_host(host) == "Refused: the Host header does not name this machine."
