@@ -5,6 +5,9 @@ to the same tab: a reply and a chatq progress bar). A sender never waits for a p
 tab that stops reading (a frozen one, a script that does not read) cannot hold up a reply for
 the other tabs of its profile. Past MAX_BACKLOG frames unread, its socket is closed with 1013
 ("try again later"): the page reconnects and is sent the conversation as it is then.
+
+Tasks a plugin starts for a page (`page.start`) are cancelled when it closes. The chat's replies
+are not among them: they belong to a profile (conversation.py).
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ class Pages:
 
     async def broadcast(self, html: str) -> int:
         """Send to every open page; answers how many received it."""
-        return await self._send_all(list(self), html)
+        return await self.send_to(list(self), html)
 
     def showing(self, profile_id: int, selection: int | None = None) -> list[Page]:
         """The open pages that show `profile_id` (a page that has not said which shows
@@ -138,9 +141,6 @@ class Pages:
                                    but: Page | None = None) -> int:
         """Send to every open page that shows `profile_id` (two tabs of one profile stay in sync)."""
         return await self.send_to([p for p in self.showing(profile_id, selection) if p is not but], html)
-
-    async def _send_all(self, pages: list[Page], html: str) -> int:
-        return await self.send_to(pages, html)
 
     @staticmethod
     async def send_to(pages: list[Page], html: str) -> int:
