@@ -126,3 +126,33 @@ def test_a_message_that_fits_the_budget_exactly_is_kept(tmp_path):
     # 1 for the system prompt, then 10 + 10 + 10: exactly 31.
     assert [m["content"][0] for m in history.for_model(1, "s", budget_tokens=31)] == ["s", "a", "b", "c"]
     assert [m["content"][0] for m in history.for_model(1, "s", budget_tokens=30)] == ["s", "b", "c"]
+
+
+def test_edit_retry_and_regenerate_work_on_the_conversation_not_the_notices(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    question = history.add(1, "user", "first")
+    answer = history.add(1, "assistant", "one")
+    history.add(1, "notice", "a crawl finished")  # chatq: kept, but not part of the conversation
+    again = history.add(1, "user", "second")
+    failed = history.add(1, "error", "the model ran out of memory")
+    assert history.last(1) == failed and history.last(1, roles=("user",)) == again
+    # The model is never told about errors or notices; a regenerated reply sees only what came before.
+    assert [m["content"] for m in history.for_model(1, "sys", 2048)] == ["sys", "first", "one", "second"]
+    assert [m["content"] for m in history.for_model(1, "sys", 2048, before_id=answer.id)] == ["sys", "first"]
+    history.replace(1, answer.id, "one, better", "complete")
+    history.replace(2, answer.id, "another profile's write", "complete")  # another profile cannot
+    history.delete_from(1, again.id)  # editing "second": it and what followed go, the notice stays
+    assert [(m.role, m.content) for m in history.recent(1)] == [
+        ("user", "first"), ("assistant", "one, better"), ("notice", "a crawl finished")]
+    assert history.get(1, question.id) == question and history.get(2, question.id) is None
+
+
+def test_a_conversation_exports_as_markdown_with_who_said_what(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    history.add(1, "user", "Hi **there**")
+    history.add(1, "assistant", "Hello\n\n```python\nx = 1\n```", "stopped")
+    history.add(1, "error", "No model server answers.")
+    assert history.as_markdown(1, "Chat · Ann") == (
+        "# Chat · Ann\n\n## You\n\nHi **there**\n\n## Assistant (stopped)\n\nHello\n\n```python\nx = 1\n```\n\n"
+        "## Error\n\nNo model server answers.\n"
+    )
