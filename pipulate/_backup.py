@@ -127,11 +127,13 @@ def restore_database(backup: Path, database: Path, keep_as: Path) -> None:
 
 
 class DataDirLock:
-    """Held by `pipulate serve` for its whole run: an OS lock on <data dir>/.<database>.lock (it
-    goes away with the process, even a killed one). The file says which process holds it."""
+    """Held by `pipulate serve` for its whole run: an OS lock on <data dir>/<database>-lock (it
+    goes away with the process, even a killed one). The file says which process holds it. Named
+    like SQLite's own -wal and -shm files, so what ignores those (a variant's .gitignore: *.db-*)
+    ignores it too."""
 
     def __init__(self, settings) -> None:
-        self.path = settings.data_dir / f".{settings.database_name}.lock"
+        self.path = settings.data_dir / f"{settings.database_name}-lock"
         self._file = None
 
     def acquire(self) -> bool:

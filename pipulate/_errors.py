@@ -11,9 +11,12 @@ DISK_FULL_MESSAGE = "The disk is full; nothing was saved. Free some space, then 
 
 
 def quoted(value: object, limit: int = 60) -> str:
-    """A name inside a sentence: “like this”, as typed (never Python's 'repr\\'s' escapes)."""
+    """A name inside a sentence: “like this”, as typed (not Python's 'repr\\'s' quoting). What cannot
+    be shown (control characters, a lone surrogate from a hostile request) is spelled out as \\u...
+    escapes: the sentence must always be sendable."""
     text = str(value)
-    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[:limit])
+    return f"“{shown}{'…' if len(text) > limit else ''}”"
 
 
 class UserError(Exception):

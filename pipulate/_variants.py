@@ -24,7 +24,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._install import DISTRIBUTION, IMPORT_NAME, checkout, flake_source, install_command, source_url
+from . import _install
+from ._install import DISTRIBUTION, IMPORT_NAME, flake_source, install_command, source_url
 
 VARIANTS = ("darwinix", "pipulate", "botifython")
 # The pipulate variant's default brand is not "Pipulate": its project (the slug) would be named
@@ -241,7 +242,7 @@ def check_core_url(core_url: str) -> str:
 def default_template() -> str:
     """This installation's own checkout when it is one (a git repository with copier.yml), else
     this project's source repository ([project.urls] Source)."""
-    root = checkout()
+    root = _install.checkout()  # looked up at each call: a test stands in for an installed copy
     if root is not None and (root / "copier.yml").is_file() and (root / ".git").exists():
         return str(root)
     url = source_url().removeprefix("git+")
@@ -251,7 +252,7 @@ def default_template() -> str:
 def default_core_url() -> str:
     """Where a new variant gets the core (pip and its flake's `pipulate` input): this checkout
     when Pipulate runs from one, else this project's source (a flake with lib.mkVariant)."""
-    root = checkout()
+    root = _install.checkout()
     return str(root) if root is not None else flake_source()
 
 

@@ -70,6 +70,8 @@ class PageSocket:
         shown = parse_page_profile(shown_profile) if isinstance(shown_profile, str) else None
         if shown:  # what this page shows now: replies and other news of that profile reach it
             page.profile_id = shown
+        elif shown is None:  # a frame that does not say acts on what its page last said it shows
+            shown = page.profile_id
         token = page_profile_id.set(shown)
         try:
             await handler(page, frame)

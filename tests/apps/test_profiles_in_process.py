@@ -21,6 +21,8 @@ SELECTED_ITEM = [
     "    'Work & home'",
     "  span.badge",
     "    'Selected'",
+    "  a.quiet-link aria-label='Export profile Work & home' download href=/profiles/3/export",
+    "    'Export'",
     "  button.quiet.delete aria-label='Delete profile Work & home' hx-confirm='Delete the profile “Work & home” and "
     "all its data?' hx-delete=/profiles/3 hx-swap=innerHTML hx-target=#app-panel",
     "    'Delete'",
@@ -41,14 +43,28 @@ EDITOR = [
 PANEL_HEAD = [
     "h2",
     "  'Profiles'",
-    "form#profile-add.inline-form data-reset-on-success enctype=multipart/form-data hx-post=/profiles hx-swap=beforeend "
-    "hx-target=#profile-list name=profile-add",
+    "form#profile-add.inline-form data-reset-on-success enctype=multipart/form-data hx-disabled-elt='find button' "
+    "hx-post=/profiles hx-swap=beforeend hx-sync=this:drop hx-target=#profile-list name=profile-add",
     "  input aria-label='New profile name' autocomplete=off name=name placeholder='New profile name'",
     "  button",
     "    'Create'",
     "ul#profile-list.item-list",
 ]
-PANEL_TAIL = ["p.hint", "  'Click a name to rename it. Each profile has its own todos and chat history.'"]
+PANEL_TAIL = [
+    "p.hint",
+    "  'Click a name to rename it. Each profile has its own todos and chat history.'",
+    "form#profile-import.inline-form.transfer data-reset-on-success enctype=multipart/form-data "
+    "hx-encoding=multipart/form-data hx-post=/profiles/import hx-swap=beforeend hx-sync=this:drop hx-target=#profile-list "
+    "name=profile-import",
+    "  label",
+    "    'Import a profile'",
+    "    input accept=.zip aria-label='Profile file to import' name=file required type=file",
+    "  button.secondary",
+    "    'Import'",
+    "p.hint",
+    "  \"Export gives one file with a profile's todos, chat, settings and workflow runs (their result files too); "
+    "importing it here, or in another copy of the app, makes a new profile.\"",
+]
 
 
 def markup(*parts) -> list[str]:

@@ -21,12 +21,15 @@ ITEM = [
     "  input name=order type=hidden value=7",  # the list's hx-include sends these, in order
     "  span.drag-handle aria-hidden=true",
     "    '⋮⋮'",
-    "  input aria-label='Done: Buy <milk>' checked hx-post=/todos/7/toggle hx-swap=outerHTML hx-target=#todo-7 type=checkbox",
-    "  button.text.todo-title hx-get=/todos/7/edit hx-swap=outerHTML hx-target=#todo-7 title='Click to edit'",
+    # Each control names what it does; the list says once how (LIST_CONTROLS), for every item.
+    "  input aria-label='Done: Buy <milk>' checked data-do=toggle type=checkbox",
+    "  button.text.todo-title data-do=edit title='Click to edit'",
     "    'Buy <milk>'",
-    "  button.quiet.delete aria-label='Delete: Buy <milk>' hx-delete=/todos/7 hx-swap=outerHTML hx-target=#todo-7",
+    "  button.quiet.delete aria-label='Delete: Buy <milk>' data-do=delete",
     "    '✕'",
 ]
+# pipulate.js sends the request for the control used, swapping its item (outerHTML), as these say.
+LIST_CONTROLS = "data-do-delete='delete /todos/{id}' data-do-edit='get /todos/{id}/edit' data-do-toggle='post /todos/{id}/toggle'"
 
 EDITOR = [
     "li#todo-7.todo.editing",
@@ -44,12 +47,13 @@ PANEL_HEAD = [
     "  'Todos'",
     "  span.badge",
     "    'Default'",
-    "form#todo-add.inline-form data-reset-on-success enctype=multipart/form-data hx-post=/todos hx-swap=beforeend "
-    "hx-target=#todo-list name=todo-add",
+    "form#todo-add.inline-form data-reset-on-success enctype=multipart/form-data hx-disabled-elt='find button' "
+    "hx-post=/todos hx-swap=beforeend hx-sync=this:drop hx-target=#todo-list name=todo-add",
     "  input aria-label='New todo' autocomplete=off name=title placeholder='What needs doing?'",
     "  button",
     "    'Add'",
-    "ul#todo-list.item-list data-sortable hx-include=this hx-post=/todos/reorder hx-swap=none hx-trigger=reordered",
+    f"ul#todo-list.item-list {LIST_CONTROLS} data-sortable hx-include=this hx-post=/todos/reorder hx-swap=none "
+    "hx-trigger=reordered",
 ]
 PANEL_TAIL = [
     "p.empty-hint",
@@ -95,7 +99,9 @@ def test_every_control_of_an_item_is_answered(client):
     added = client.post("/todos", data={"title": "Water the plants"}, headers=HTMX)
     assert added.status_code == 200
     todo_id = re.search(r'id="todo-(\d+)"', added.text).group(1)
-    controls = re.findall(r'hx-(get|post|put|delete)="([^"]+)"', added.text)
+    names = re.findall(r'data-do="(\w+)"', added.text)
+    declared = dict(re.findall(r'data-do-(\w+)="(\w+ [^"]+)"', client.get("/todos", headers=HTMX).text))
+    controls = [tuple(declared[name].replace("{id}", todo_id).split()) for name in names]
     assert sorted(controls) == [("delete", f"/todos/{todo_id}"), ("get", f"/todos/{todo_id}/edit"),
                                 ("post", f"/todos/{todo_id}/toggle")]
     assert "editing" in client.get(f"/todos/{todo_id}/edit", headers=HTMX).text
