@@ -15,7 +15,6 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 
 from pipulate import NotFound, UserError, Workflow, route
 
-from .audit.graph import picture
 from .steps import audit, crawl, link_graph, settings
 from .web import compare as comparison
 from .web import data, search_console
@@ -101,6 +100,7 @@ class SiteAudit(Workflow):
     @route.get("/runs/{key}/graph.json")
     async def graph_data(self, key: str):
         folder = self.run_folder(key)
+        from .audit.graph import picture  # numpy: loaded when a graph is first asked for, not at start-up
 
         def read():
             db = data.open_readonly(folder)

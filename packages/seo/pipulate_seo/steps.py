@@ -15,13 +15,13 @@ from typing import Annotated
 
 from pipulate import Field, Job, Tables, step
 
-from .audit import graph as graph_metrics
-from .audit import tables
-from .audit.checks import run_audit
 from .crawl.config import DEFAULT_USER_AGENT, CrawlConfig, checked
-from .crawl.engine import CrawlError, Reporter, run_crawl
 from .crawl.store import CrawlStore
 from .web import views
+
+# The crawl engine (httpx, selectolax, protego), the audit and the link graph (numpy) are imported
+# by the steps that use them, not here: this module loads with the server, and an app that only
+# lists its runs should not hold some 20 MiB of libraries it may never call (idle memory target).
 
 STORE = Path("seo") / "crawl.sqlite"
 
@@ -79,6 +79,9 @@ def config_of(settings: dict) -> CrawlConfig:
 @step("Crawl", job=True, resumable=True, render=views.crawl_card)
 def crawl(settings: dict, job: Job) -> Tables:
     """Fetches the pages: pages crawled, queued, errors and pages/s show here as it goes."""
+    from .audit import tables
+    from .crawl.engine import CrawlError, Reporter, run_crawl
+
     folder = Path(job.folder)
     store = CrawlStore(store_path(folder))
     try:
@@ -99,6 +102,9 @@ def crawl(settings: dict, job: Job) -> Tables:
 @step("Audit", job=True, render=views.audit_card)
 def audit(crawl: Tables, job: Job) -> Tables:
     """Every issue, with its severity and what it means; the affected pages one click away."""
+    from .audit import tables
+    from .audit.checks import run_audit
+
     folder = Path(job.folder)
     store = CrawlStore(store_path(folder))
     try:
@@ -115,6 +121,8 @@ def audit(crawl: Tables, job: Job) -> Tables:
 @step("Link graph", job=True, render=views.graph_card)
 def link_graph(crawl: Tables, job: Job) -> Tables:
     """Inlinks, outlinks, depth and internal PageRank per page; orphans and dead ends."""
+    from .audit import graph as graph_metrics
+
     folder = Path(job.folder)
     store = CrawlStore(store_path(folder))
     try:
