@@ -3,10 +3,14 @@ git tracks), the options that swap in the stand-in nixpkgs, and running nix."""
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import stat
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,29 @@ def fake_tool(folder: Path, name: str, body: str) -> Path:
     script.write_text(f"#!{sys.executable}\n{body}")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
+
+
+class _AnsweringOllama(http.server.BaseHTTPRequestHandler):
+    """Someone's Ollama, already running: answers /api/version, which is all `up` asks of it."""
+
+    def do_GET(self):
+        body = b'{"version": "0.0.0-already-running"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def answering_ollama(port: int = 0) -> Iterator[int]:
+    """An Ollama stand-in on 127.0.0.1:PORT (0: a free port) for the block; yields its port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _AnsweringOllama)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,13 +9,11 @@ PATH. The venv shell pip-installs Pipulate from PyPI into its .venv (about half 
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from .support import (
     BUILD,
     ROOT,
     STUB,
+    answering_ollama,
     fake_tool,
     git_add_all,
     make_git_copy,
@@ -248,20 +247,6 @@ http.server.HTTPServer((host, int(port)), Version).serve_forever()
 """
 
 
-class AnsweringOllama(http.server.BaseHTTPRequestHandler):
-    """Someone's Ollama, already running: answers /api/version."""
-
-    def do_GET(self):
-        body = b'{"version": "0.0.0-already-running"}'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def answers(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=scaled(0.5)).close()
@@ -304,19 +289,12 @@ def test_up_starts_ollama_runs_the_app_and_stops_what_it_started(flake, smoke_en
 
 
 def test_up_uses_an_ollama_that_already_answers_and_leaves_it_running(flake, smoke_env, tmp_path):
-    port = free_port()
-    running = http.server.HTTPServer(("127.0.0.1", port), AnsweringOllama)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with answering_ollama(free_port()) as port:
         result, pidfile = run_up(flake, smoke_env, tmp_path, port)
         assert f"using the Ollama that answers at 127.0.0.1:{port}" in result.stderr, result.stderr
         assert "starting Ollama" not in result.stderr
         assert not pidfile.exists()  # the fake ollama was never started
         assert answers(port)  # and the running one was not stopped
-    finally:
-        running.shutdown()
-        running.server_close()
 
 
 def test_app_scripts_and_shell_hooks_pass_shellcheck(flake, smoke_env):

@@ -10,19 +10,17 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.support.timing import scaled
 
-from .support import BUILD, ROOT, STUB, fake_tool, run_nix, stub_override
+from .support import BUILD, ROOT, STUB, answering_ollama, fake_tool, run_nix, stub_override
 
 PYTHON_ENV_CLOSURE = """
 let
@@ -106,28 +104,11 @@ def test_the_smoke_check_fails_without_a_websocket_library(smoke_env, serve_scri
     assert result.returncode == 1 and "404" in result.stderr
 
 
-class _Version(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b'{"version": "0.0.0-fake"}'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_up_uses_the_ollama_at_the_users_ollama_host(flake, smoke_env, tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Version)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with answering_ollama() as port:
         fake_tool(tmp_path / "bin", "ollama", "import sys; sys.exit('up must not start an Ollama here')\n")
-        host = f"http://127.0.0.1:{server.server_address[1]}"
+        host = f"http://127.0.0.1:{port}"
         env = dict(smoke_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{smoke_env['PATH']}", OLLAMA_HOST=host)
         result = run_nix(["nix", "run", *BUILD, *stub_override(flake), ".#up", "--", "--help"], flake, env)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert f"using the Ollama that answers at {host}" in result.stderr
     assert "usage: pipulate serve" in result.stdout
