@@ -88,3 +88,17 @@ def test_live_reload_socket_accepts_the_own_origin_and_refuses_others(live_proje
             with connect(url, origin=foreign, open_timeout=scaled(5)):
                 pass
         assert refused.value.response.status_code == 403, foreign
+
+
+def test_live_shows_a_plugins_syntax_error_in_the_open_page_and_recovers(page: Page, live_project):
+    server, plugin_file = live_project
+    page.goto(server.url + "/greeter")
+    expect(page.locator("#app-panel h2")).to_have_text("Hello v1")
+    broken = PLUGIN.format(version="v2").replace("async def render(self, request):", "async def render(self, request:")
+    plugin_file.write_text(broken)
+    line = broken.splitlines().index("    async def render(self, request:") + 1
+    errors = page.locator("#plugin-errors")
+    expect(errors).to_contain_text(f"hello.py:{line} failed to load: SyntaxError", timeout=ms(20))
+    plugin_file.write_text(PLUGIN.format(version="v3"))
+    expect(page.locator("#app-panel h2")).to_have_text("Hello v3", timeout=ms(20))
+    expect(errors).to_have_count(0)

@@ -7,12 +7,11 @@ error (file and line) and recovering once it is fixed.
 from __future__ import annotations
 
 import socket
-import textwrap
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.test_live_reload import PLUGIN
 from tests.browser.test_todos_in_chromium import open_profiles, open_todos, settled, todo_items
-from tests.support.server import assert_no_traceback, free_port, start_server
 from tests.support.timing import ms
 
 INPUT_KINDS = ["text", "number", "password", "url", "email", "search"]
@@ -129,45 +128,6 @@ def test_a_lan_address_is_refused_with_how_to_allow_it(page: Page, servers, tmp_
     allowed = servers("--host", "0.0.0.0", cwd=tmp_path / "allowed")
     assert page.goto(f"http://{address}:{allowed.port}/todos").status == 200
     expect(page.locator("#app-panel h2")).to_contain_text("Todos")
-
-
-PLUGIN = textwrap.dedent(
-    """
-    from fasthtml.common import H2
-
-    from pipulate import Plugin
-
-
-    class Hello(Plugin):
-        name = "greeter"
-        label = "Hello"
-
-        async def render(self, request):
-            return H2("Hello {version}")
-    """
-)
-
-
-def test_live_shows_a_plugins_syntax_error_in_the_open_page_and_recovers(page: Page, tmp_path):
-    project = tmp_path / "project"
-    (project / "plugins").mkdir(parents=True)
-    plugin_file = project / "plugins" / "hello.py"
-    plugin_file.write_text(PLUGIN.format(version="v1"))
-    server = start_server(tmp_path / "data", "--live", cwd=project, port=free_port())
-    try:
-        page.goto(server.url + "/greeter")
-        expect(page.locator("#app-panel h2")).to_have_text("Hello v1")
-        broken = PLUGIN.format(version="v2").replace("async def render(self, request):", "async def render(self, request:")
-        plugin_file.write_text(broken)
-        line = broken.splitlines().index("    async def render(self, request:") + 1
-        errors = page.locator("#plugin-errors")
-        expect(errors).to_contain_text(f"hello.py:{line} failed to load: SyntaxError", timeout=ms(20))
-        plugin_file.write_text(PLUGIN.format(version="v3"))
-        expect(page.locator("#app-panel h2")).to_have_text("Hello v3", timeout=ms(20))
-        expect(errors).to_have_count(0)
-    finally:
-        server.stop()
-    assert_no_traceback(server)
 
 
 def test_a_brand_opens_on_its_home_app_until_another_is_opened(page: Page, servers, tmp_path):
