@@ -11,9 +11,12 @@ simply fetched again.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -40,6 +43,8 @@ PAGE_COLUMNS = ("url_id", "status", "error", "content_type", "size", "time_ms", 
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    import sqlite3  # here, not at the top: the server starts without the sqlite3 module (idle memory)
+
     if readonly:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
     else:

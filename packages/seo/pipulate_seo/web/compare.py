@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fasthtml.common import H4, A, Div, P, Table, Tbody, Td, Th, Thead, Tr
 
@@ -15,6 +15,9 @@ from pipulate import NotFound
 
 from .data import STORE, has_table, open_readonly
 from .views import external
+
+if TYPE_CHECKING:
+    import sqlite3
 
 PARTS = ("new", "removed", "changed", "fixed", "introduced")
 SHOWN = 20

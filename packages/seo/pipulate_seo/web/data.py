@@ -3,13 +3,16 @@ worker thread (the file can be large; the server's loop never waits on it)."""
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipulate import NotFound
 
 from ..audit.catalog import ISSUES, RANK, SEVERITIES
+
+if TYPE_CHECKING:
+    import sqlite3
 
 STORE = Path("seo") / "crawl.sqlite"
 PAGE_SIZE = 50
@@ -20,6 +23,8 @@ def open_readonly(folder: Path) -> sqlite3.Connection:
     path = Path(folder) / STORE
     if not path.is_file():
         raise NotFound("This run has no crawl yet.")
+    import sqlite3  # here, not at the top: the server starts without the sqlite3 module (idle memory)
+
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     return db
 
