@@ -79,3 +79,46 @@ def test_unreadable_json_in_a_row_reads_as_empty_not_an_error(store):
     store.db.execute("UPDATE workflow_steps SET inputs = '{not json', result = '' WHERE run_key = ?", [run.key])
     row = store.step(run.key, "greeting")
     assert row.inputs == {} and row.result is None
+
+
+class Recording:
+    """A fastlite table that also keeps every record written through it."""
+
+    def __init__(self, table):
+        self.table, self.written = table, []
+
+    def __call__(self, *args, **kwargs):
+        return self.table(*args, **kwargs)
+
+    def __getattr__(self, name):
+        write = getattr(self.table, name)
+        if name not in ("insert", "update", "upsert"):
+            return write
+
+        def recorded(record, *args, **kwargs):
+            self.written.append(dict(record))
+            return write(record, *args, **kwargs)
+
+        return recorded
+
+
+def declared_columns(name: str) -> set[str]:
+    from pipulate._database import CORE_TABLES
+
+    return set(next(table for table in CORE_TABLES if table.name == name).columns)
+
+
+def test_rows_are_written_under_the_declared_column_names(store):
+    """Every record names the declared columns exactly. SQLite would take "RUN_KEY" for run_key,
+    but the page, a notebook and the command line share these rows as dicts, and a server database
+    (PostgreSQL) quotes names with their case."""
+    store.runs, store.steps = Recording(store.runs), Recording(store.steps)
+    run = store.create_run("hello", 1, "Default")
+    store.save_step(StepRow(run.key, "greeting", inputs={"name": "Ada"}))
+    store.touch(run.key, finalized=True)
+    assert [set(record) for record in store.runs.written[:1]] == [declared_columns("workflow_runs")]
+    assert all(set(record) <= declared_columns("workflow_runs") for record in store.runs.written)
+    assert [set(record) for record in store.steps.written] == [declared_columns("workflow_steps")]
+    # What was written under those names reads back as written.
+    assert store.run(run.key, 1).finalized is True
+    assert store.step(run.key, "greeting").inputs == {"name": "Ada"}
