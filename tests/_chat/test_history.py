@@ -156,3 +156,17 @@ def test_a_conversation_exports_as_markdown_with_who_said_what(tmp_path):
         "# Chat · Ann\n\n## You\n\nHi **there**\n\n## Assistant (stopped)\n\nHello\n\n```python\nx = 1\n```\n\n"
         "## Error\n\nNo model server answers.\n"
     )
+
+
+def test_the_export_names_notes_and_cut_short_replies_and_holds_every_message(tmp_path):
+    history = history_with_profiles(tmp_path / "app.db")
+    assert history.last(1) is None  # nothing said yet
+    history.add(1, "notice", "Todo added: milk")
+    history.add(1, "assistant", "Half an ans", "failed")
+    assert history.as_markdown(1, "T") == "# T\n\n## Note\n\nTodo added: milk\n\n## Assistant (cut short)\n\nHalf an ans\n"
+    for number in range(250):  # more than the chat panel shows (200): the export has them all
+        history.add(1, "user", f"message {number}")
+    exported = history.as_markdown(1, "T")
+    assert exported.count("## You") == 250 and "message 0\n" in exported and "Todo added: milk" in exported
+    history.add(1, "summary", "A role this version does not name (a newer version's)")
+    assert history.as_markdown(1, "T").endswith("## summary\n\nA role this version does not name (a newer version's)\n")

@@ -122,3 +122,48 @@ def test_rows_are_written_under_the_declared_column_names(store):
     # What was written under those names reads back as written.
     assert store.run(run.key, 1).finalized is True
     assert store.step(run.key, "greeting").inputs == {"name": "Ada"}
+
+
+def test_a_key_in_the_middle_deleted_is_not_given_again(store):
+    """The next key counts on from the highest one, so a deleted run's bookmark never opens a newer run
+    while a later run exists."""
+    keys = [store.create_run("hello", 1, "Default").key for _ in range(3)]
+    store.delete_run(keys[1])
+    assert store.create_run("hello", 1, "Default").key == "default-hello-04"
+
+
+def test_a_malformed_key_is_named_in_the_answer_cut_to_60_characters(store):
+    with pytest.raises(NotFound) as bad:
+        store.run("Bad Key!", 1)
+    assert str(bad.value) == "No such run: 'Bad Key!'."
+    with pytest.raises(NotFound) as long:
+        store.run("x" * 61 + "-hello", 1)
+    assert str(long.value) == f"No such run: {'x' * 60!r}."
+
+
+def test_rows_with_empty_columns_read_as_the_defaults(store):
+    """A row written by an older version (its new columns are NULL after the migration adds them)
+    reads as a fresh step or run, never as None or a made-up value."""
+    store.db.execute("INSERT INTO workflow_runs (key, profile_id, workflow, number) VALUES ('default-hello-01', 1, 'hello', 1)")
+    store.db.execute("INSERT INTO workflow_steps (id, run_key, step) VALUES ('default-hello-01/greeting', 'default-hello-01', 'greeting')")
+    store.db.execute("UPDATE workflow_steps SET status = NULL, attempt = NULL")  # the declared defaults, gone too
+    run = store.run("default-hello-01", 1)
+    assert (run.finalized, run.created_at, run.updated_at) == (False, 0.0, 0.0)
+    assert store.step("default-hello-01", "greeting") == StepRow("default-hello-01", "greeting")
+    assert store.steps_of("default-hello-01") == {"greeting": StepRow("default-hello-01", "greeting")}
+
+
+def test_the_store_reads_dicts_even_when_someone_made_its_tables_dataclasses(store):
+    """`db.t.workflow_runs.dataclass()` (FastHTML's idiom, in a notebook on the same database) makes
+    fastlite return objects from that table for everyone; the store asks for dicts every time."""
+    run = store.create_run("hello", 1, "Default")
+    store.save_step(StepRow(run.key, "greeting", status=RUNNING))
+    store.db.t.workflow_runs.dataclass()
+    store.db.t.workflow_steps.dataclass()
+    assert store.create_run("hello", 1, "Default").key == "default-hello-02"
+    assert store.run(run.key, 1).key == run.key
+    assert [r.key for r in store.list_runs(1)] == ["default-hello-02", run.key]  # newest first
+    assert sorted(store.runs_of_profile(1)) == [run.key, "default-hello-02"]
+    assert store.step(run.key, "greeting").status == RUNNING
+    assert list(store.steps_of(run.key)) == ["greeting"]
+    assert [row.step for row in store.running_steps()] == ["greeting"]

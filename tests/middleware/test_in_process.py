@@ -209,6 +209,18 @@ def test_only_a_multipart_post_of_a_step_form_gets_the_upload_limit(method, path
     assert middleware.limit({"type": "http", "method": "POST", "headers": []}) == 10  # no path at all
 
 
+def test_a_path_given_a_larger_limit_gets_it_and_no_other_path_does():
+    """The profile import takes a whole profile file (4 GB by default); every other path keeps 1 MB."""
+    middleware = RequestSizeLimitMiddleware(Recorder(), max_bytes=10, upload_bytes=5000, larger={"/profiles/import": 900})
+    assert middleware.limit(http_scope([("Content-Type", "multipart/form-data; boundary=x")], path="/profiles/import")) == 900
+    assert middleware.limit(http_scope([], method="PUT", path="/profiles/import")) == 900
+    assert middleware.limit(http_scope([], path="/profiles/import/more")) == 10
+    assert middleware.limit(http_scope([], path="/profiles")) == 10
+    assert middleware.limit({"type": "http", "method": "POST", "headers": []}) == 10  # no path at all
+    answer = call(middleware, http_scope([], path="/profiles/import"), [b"x" * 800])
+    assert answer.status == 200
+
+
 @pytest.mark.parametrize(("size", "status"), [(4000, 200), (6000, 413)])
 def test_a_step_form_is_measured_against_the_upload_limit(size, status):
     recorder = Recorder()
@@ -236,3 +248,18 @@ def test_the_default_upload_limit_is_50_mb():
 def test_a_refusal_names_only_a_plain_host(host):
     """The hint repeats the Host only when it is a plain name or address (it is plain text anyway)."""
     assert refusal_for_host(host) == "Refused: the Host header does not name this machine."
+
+
+def test_a_refusal_of_a_plain_name_says_why_and_how_to_allow_it():
+    assert refusal_for_host("192.168.1.20:5001") == (
+        "Refused: the Host header names 192.168.1.20, which is not one of this app's own names (127.0.0.1, "
+        "localhost), so that no other web site can reach it through a name of its own (DNS rebinding). "
+        'If you opened it at 192.168.1.20 on purpose, allow that name: add allowed_hosts = ["192.168.1.20"] to '
+        "pipulate.toml (or set PIPULATE_ALLOWED_HOSTS=192.168.1.20) and restart the app."
+    )
+
+
+@pytest.mark.parametrize(("length", "named"), [(100, True), (101, False)])
+def test_a_refusal_names_a_host_of_up_to_100_characters(length, named):
+    name = "a" * (length - len(".example")) + ".example"
+    assert (f"names {name}," in refusal_for_host(name)) is named
