@@ -113,7 +113,7 @@ def test_crawl_delay_of_robots_txt_raises_the_delay(tmp_path):
     with serve(handler) as server:
         crawl(tmp_path, said, start=server.origin + "/", delay=0.0)
         starts = sorted(hit.started for hit in server.hits if hit.path in ("/", "/a", "/b"))
-    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.28
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.25  # 0.3 s, less arrival jitter (above)
     assert any("Crawl-delay of 0.3 s" in line for line in said)
 
 
