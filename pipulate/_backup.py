@@ -59,9 +59,7 @@ def backup_database(database: Path, target: Path) -> Path:
         try:
             copy = apsw.Connection(str(partial))
             try:
-                with copy.backup("main", source, "main") as job:
-                    while not job.done:
-                        job.step(PAGES_PER_STEP)
+                _copy_pages(source, copy)
                 copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
                 problems = copy.execute("PRAGMA quick_check").fetchall()
             finally:
@@ -76,6 +74,14 @@ def backup_database(database: Path, target: Path) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def _copy_pages(source, target) -> None:
+    """SQLite's online backup of `source` into `target`, a few pages at a time, so a writer of
+    `source` (the running app) is held up only for a step, never for the whole copy."""
+    with target.backup("main", source, "main") as job:
+        while not job.done:
+            job.step(PAGES_PER_STEP)
 
 
 def check_backup_file(path: Path) -> None:
@@ -112,9 +118,7 @@ def restore_database(backup: Path, database: Path, keep_as: Path) -> None:
         try:
             target = apsw.Connection(str(database))
             try:
-                with target.backup("main", source, "main") as job:
-                    while not job.done:
-                        job.step(PAGES_PER_STEP)
+                _copy_pages(source, target)
             finally:
                 target.close()
         finally:

@@ -13,7 +13,7 @@ from tests.seo import fixture_site
 from tests.seo.support import serve_fixture
 from tests.seo.test_apps import WORKFLOW, crawl_form
 from tests.support.server import assert_no_traceback, start_server
-from tests.support.timing import scaled
+from tests.support.timing import poll
 
 
 def crawled(data_dir, key: str) -> int:
@@ -39,13 +39,6 @@ def results(data_dir, key: str) -> tuple[dict, set]:
     return pages, issues
 
 
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + scaled(timeout)
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 def test_a_crawl_killed_mid_way_resumes_to_the_same_results(tmp_path):
     data = tmp_path / "data"
     with serve_fixture() as site:
@@ -55,7 +48,7 @@ def test_a_crawl_killed_mid_way_resumes_to_the_same_results(tmp_path):
                 key = new_run(client, WORKFLOW)
                 # Slow enough (a delay between requests) to be killed in the middle.
                 submit(client, WORKFLOW, key, "settings", **crawl_form(site.origin, delay_seconds="0.02"))
-                wait_until(lambda: crawled(data, key) >= 60, 60, "the crawl did not get going")
+                poll(lambda: crawled(data, key) >= 60, 60, "the crawl did not get going")
             server.stop(signal.SIGKILL)
             at_kill = crawled(data, key)
             assert at_kill < len(fixture_site.expected_pages(site.origin))
@@ -82,7 +75,7 @@ def test_pause_and_resume_from_the_page_continue_the_crawl(tmp_path):
                 key = new_run(client, WORKFLOW)
                 html = submit(client, WORKFLOW, key, "settings", **crawl_form(site.origin, delay_seconds="0.02"))
                 assert ">Pause<" in html
-                wait_until(lambda: crawled(data, key) >= 40, 60, "the crawl did not get going")
+                poll(lambda: crawled(data, key) >= 40, 60, "the crawl did not get going")
                 html = client.post(f"/{WORKFLOW}/runs/{key}/steps/crawl/cancel", headers=HTMX).text
                 assert step_states(html)["crawl"] == "cancelled" and "Paused. Resume continues where it stopped." in html
                 assert ">Resume<" in html

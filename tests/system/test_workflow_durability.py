@@ -8,12 +8,11 @@ Run twice: with the default SQLite job store, and with a real PostgreSQL (the te
 from __future__ import annotations
 
 import signal
-import time
 
 from tests._workflows.support import install_samples, new_run, step_states, submit, wait_for_state
 from tests.support.plugins.sample_workflows import trace_lines
 from tests.support.server import assert_no_traceback, start_server
-from tests.support.timing import scaled
+from tests.support.timing import poll
 
 UNITS = 50
 
@@ -28,10 +27,7 @@ def test_a_job_killed_mid_way_resumes_after_its_last_checkpoint(tmp_path, jobs_d
             key = new_run(client, "slow-count")
             html = submit(client, "slow-count", key, "setup", units=str(UNITS), seconds="0.1")
             assert step_states(html)["slow"] == "running"
-            deadline = time.monotonic() + scaled(30)
-            while len(trace_lines(trace)) < 20:
-                assert time.monotonic() < deadline, "the job did not get going"
-                time.sleep(0.05)
+            poll(lambda: len(trace_lines(trace)) >= 20, 30, "the job did not get going")
         server.stop(signal.SIGKILL)
         done_before_kill = len(trace_lines(trace))
         assert done_before_kill < UNITS
@@ -63,10 +59,7 @@ def test_a_live_reload_mid_job_does_not_lose_it(tmp_path):
         with server.client() as client:
             key = new_run(client, "slow-count")
             submit(client, "slow-count", key, "setup", units="40", seconds="0.1")
-            deadline = time.monotonic() + 30
-            while len(trace_lines(trace)) < 10:
-                assert time.monotonic() < deadline, "the job did not get going"
-                time.sleep(0.05)
+            poll(lambda: len(trace_lines(trace)) >= 10, 30, "the job did not get going")
             plugin = tmp_path / "plugins" / "sample_workflows.py"
             plugin.write_text(plugin.read_text() + "\n# edited while a job runs\n")  # the reloader restarts
             html = wait_for_state(client, "slow-count", key, "after", ("done",), timeout=90)
