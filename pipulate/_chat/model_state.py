@@ -24,10 +24,6 @@ class ModelState:
     status: str = ""  # one line: the server and the model
     can_pull: bool = False  # Ollama: a named model can be downloaded from the page
 
-    @property
-    def pickable(self) -> bool:
-        return self.kind in ("ollama", "openai", "busy", "error")
-
 
 async def model_state(model_server, chosen: str) -> ModelState:
     """Ask the model server (detecting it again if need be) what it is and what it has."""

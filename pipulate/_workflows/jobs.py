@@ -92,14 +92,3 @@ class Jobs:
 
     async def launch_async(self) -> None:
         await asyncio.to_thread(self.engine)
-
-
-def redact(url: str) -> str:
-    """A database URL fit for a message: the password never shows."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":•••@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url

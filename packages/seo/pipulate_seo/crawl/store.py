@@ -128,9 +128,6 @@ class CrawlStore:
     def pages_fetched(self) -> int:
         return self.db.execute("SELECT count(*) FROM pages").fetchone()[0]
 
-    def depth_of(self, url_id: int) -> int | None:
-        return self.db.execute("SELECT depth FROM urls WHERE id = ?", [url_id]).fetchone()[0]
-
     # --- results ------------------------------------------------------------------------------
 
     def save_page(self, row: dict, links: list[tuple[int, str, str, int]]) -> None:

@@ -84,15 +84,6 @@ def check_start(url: str) -> str:
     return found
 
 
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc
-
-
-def site_root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 @dataclass(frozen=True)
 class Scope:
     """Which URLs the crawl fetches: the start's host (and its subdomains when asked), matching
